@@ -1,0 +1,151 @@
+// ChildProcesses on node:child_process: one process group per server, stopped group-wide.
+import { Deferred, Duration, Effect, Layer, Runtime, Schedule } from "effect"
+import * as CP from "node:child_process"
+import * as Fs from "node:fs"
+import { type ChildExit, ChildProcesses, type OutputHandler, SpawnFailed } from "../services/ChildProcesses.js"
+import { ProcessTable, runMarkerVar } from "../services/ProcessTable.js"
+import type { OutputStream } from "../src/protocol.js"
+import type { ServerSpec } from "../src/ServerSpec.js"
+
+/** Longer lines are cut into pieces of this size, so one endless line cannot grow memory. */
+const maxLineLength = 16 * 1024
+
+const forEachLine = (stream: NodeJS.ReadableStream, onLine: (text: string) => void) => {
+  let pending = ""
+  stream.setEncoding("utf8")
+  stream.on("data", (chunk: string) => {
+    pending += chunk
+    let newline: number
+    while ((newline = pending.indexOf("\n")) !== -1) {
+      onLine(pending.slice(0, newline).replace(/\r$/, "").slice(0, maxLineLength))
+      pending = pending.slice(newline + 1)
+    }
+    while (pending.length > maxLineLength) {
+      onLine(pending.slice(0, maxLineLength))
+      pending = pending.slice(maxLineLength)
+    }
+  })
+  stream.on("end", () => {
+    if (pending !== "") onLine(pending)
+    pending = ""
+  })
+}
+
+const describeSpawnError = (spec: ServerSpec, error: NodeJS.ErrnoException): string => {
+  const file = spec.launch._tag === "Exec" ? spec.launch.file : "/bin/sh"
+  switch (error.code) {
+    case "ENOENT":
+      return `command not found: ${file}`
+    case "EACCES":
+      return `permission denied: ${file}`
+    default:
+      return error.message
+  }
+}
+
+const hasExited = (child: CP.ChildProcess) => child.exitCode !== null || child.signalCode !== null
+
+/** Signal a whole process group (spawned with `detached`, so its id is the leader's pid). */
+const signalGroup = (pgid: number, signal: NodeJS.Signals) =>
+  Effect.sync(() => {
+    try {
+      process.kill(-pgid, signal)
+    } catch {
+      // ESRCH: the group is empty already
+    }
+  })
+
+/**
+ * @param runId identifies this daemon run; it prefixes the marker in every server's environment,
+ * so leftovers can be recognised as ours even after they left the process group.
+ */
+export const ChildProcessesLive = (runId: string) =>
+  Layer.effect(
+    ChildProcesses,
+    Effect.gen(function*() {
+      const processes = yield* ProcessTable
+      let spawnCount = 0
+
+      /** Kill whatever is left of one run: its group, and anything carrying its marker. */
+      const sweepLeftovers = (spec: ServerSpec, pgid: number, marker: string) =>
+        Effect.gen(function*() {
+          const query = { pgid, marker }
+          const leftovers = yield* processes.find(query)
+          if (leftovers.length === 0) return
+          yield* Effect.logWarning("killing processes left behind by the server").pipe(
+            Effect.annotateLogs({ pids: leftovers.join(",") })
+          )
+          yield* processes.signal(leftovers, spec.stopSignal)
+          const gone = yield* processes.find(query).pipe(
+            Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (left) => left.length === 0 }),
+            Effect.timeout(spec.stopTimeout),
+            Effect.option
+          )
+          if (gone._tag === "None") yield* processes.signal(yield* processes.find(query), "SIGKILL")
+        })
+
+      const stop = (spec: ServerSpec, child: CP.ChildProcess, exited: Effect.Effect<ChildExit>, marker: string) =>
+        Effect.gen(function*() {
+          const pid = child.pid!
+          if (!hasExited(child)) {
+            yield* signalGroup(pid, spec.stopSignal)
+            // a release is uninterruptible: make the wait interruptible so the timeout can fire
+            const stopped = yield* exited.pipe(Effect.interruptible, Effect.timeout(spec.stopTimeout), Effect.option)
+            if (stopped._tag === "None") {
+              yield* Effect.logWarning(
+                `no exit ${Duration.format(spec.stopTimeout)} after ${spec.stopSignal}; sending SIGKILL to the process group`
+              )
+              yield* signalGroup(pid, "SIGKILL")
+              yield* exited.pipe(Effect.interruptible, Effect.timeout("5 seconds"), Effect.ignore)
+            }
+          }
+          yield* sweepLeftovers(spec, pid, marker)
+          child.stdin?.destroy()
+          child.stdout?.destroy()
+          child.stderr?.destroy()
+        }).pipe(Effect.annotateLogs({ server: spec.name, pid: child.pid }))
+
+      const spawn = (spec: ServerSpec, onOutput: OutputHandler) =>
+        Effect.gen(function*() {
+          if (!Fs.existsSync(spec.cwd)) {
+            return yield* new SpawnFailed({ server: spec.name, reason: `working directory ${spec.cwd} does not exist` })
+          }
+          const runtime = yield* Effect.runtime<never>()
+          const emit = (stream: OutputStream) => (text: string) => Runtime.runSync(runtime)(onOutput(stream, text))
+          const marker = `${runId}/${spec.name}/${++spawnCount}`
+          const exit = yield* Deferred.make<ChildExit>()
+          const [file, args] = spec.launch._tag === "Shell"
+            ? ["/bin/sh", ["-c", spec.launch.line]] as const
+            : [spec.launch.file, spec.launch.args] as const
+
+          const child = yield* Effect.acquireRelease(
+            Effect.async<CP.ChildProcess, SpawnFailed>((resume) => {
+              let child: CP.ChildProcess
+              try {
+                child = CP.spawn(file, args, {
+                  cwd: spec.cwd,
+                  env: { ...process.env, ...spec.env, [runMarkerVar]: marker },
+                  detached: true, // its own process group: stop and sweep the whole group
+                  // stdin stays an open pipe (stdio MCP servers exit at EOF); output is always drained
+                  stdio: ["pipe", "pipe", "pipe"]
+                })
+              } catch (error) {
+                return resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: String(error) })))
+              }
+              child.stdin?.on("error", () => {}) // EPIPE when the server closes its stdin: not our problem
+              child.once("exit", (code, signal) => Deferred.unsafeDone(exit, Effect.succeed({ code, signal })))
+              child.once("spawn", () => resume(Effect.succeed(child)))
+              child.once("error", (error) => {
+                if (child.pid === undefined) resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: describeSpawnError(spec, error) })))
+              })
+            }),
+            (child) => stop(spec, child, Deferred.await(exit), marker)
+          )
+          forEachLine(child.stdout!, emit("stdout"))
+          forEachLine(child.stderr!, emit("stderr"))
+          return { pid: child.pid!, exited: Deferred.await(exit) }
+        })
+
+      return ChildProcesses.of({ spawn })
+    })
+  )

@@ -1,0 +1,8 @@
+// A client of the daemon's control socket (mcpctl, and the code interpreter's manager tools).
+import { RpcClient } from "@effect/rpc"
+import { Effect } from "effect"
+import { ManagerRpcs } from "../src/protocol.js"
+
+export class ControlClient extends Effect.Service<ControlClient>()("ControlClient", {
+  scoped: RpcClient.make(ManagerRpcs)
+}) {}

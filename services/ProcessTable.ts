@@ -1,0 +1,20 @@
+// Finding and signalling the processes a server left behind, including ones that left its
+// process group (setsid daemons): every server process carries a marker in its environment.
+import { Context, type Effect } from "effect"
+
+/** Environment variable set on every server process; its value identifies one run of one server. */
+export const runMarkerVar = "MCP_MANAGER_RUN"
+
+export interface ProcessQuery {
+  /** Members of this process group. */
+  readonly pgid?: number
+  /** Processes whose environment has `MCP_MANAGER_RUN` equal to this value, or starting with it when it ends in "/". */
+  readonly marker?: string
+}
+
+export class ProcessTable extends Context.Tag("ProcessTable")<ProcessTable, {
+  /** Live (not zombie) processes matching any part of the query. */
+  readonly find: (query: ProcessQuery) => Effect.Effect<ReadonlyArray<number>>
+  /** Send a signal to each pid; processes that are already gone are ignored. */
+  readonly signal: (pids: ReadonlyArray<number>, signal: NodeJS.Signals) => Effect.Effect<void>
+}>() {}

@@ -1,0 +1,11 @@
+// What each server wrote: a bounded in-memory tail per server, live followers, optional files.
+import { Context, type Effect, type Stream } from "effect"
+import type { LogLine, OutputStream } from "../src/protocol.js"
+
+export class ServerLogs extends Context.Tag("ServerLogs")<ServerLogs, {
+  readonly record: (server: string, stream: OutputStream, text: string) => Effect.Effect<void>
+  /** The last `lines` lines, then (with `follow`) new lines as they arrive. */
+  readonly read: (server: string, options: { readonly lines: number; readonly follow: boolean }) => Stream.Stream<LogLine>
+  /** Drop the tail of a server that left the config. */
+  readonly forget: (server: string) => Effect.Effect<void>
+}>() {}

@@ -1,0 +1,118 @@
+// mcp-manager: supervise the MCP servers of a config file and answer a control socket.
+import { Command, Options, ValidationError } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Config, Console, Effect, Layer, Logger, Option } from "effect"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { ChildProcessesLive } from "../layers/ChildProcessesLive.js"
+import { ConfigSourceLive } from "../layers/ConfigSourceLive.js"
+import { claimSocketPath, ControlServerLive } from "../layers/ControlServerLive.js"
+import { DaemonLive } from "../layers/DaemonLive.js"
+import { ProcessTableLive } from "../layers/ProcessTableLive.js"
+import { ServerLogsLive } from "../layers/ServerLogsLive.js"
+import { SupervisorLive } from "../layers/SupervisorLive.js"
+import { resolveSocketPath, socketEnvVar } from "./socketPath.js"
+import { version } from "./version.js"
+
+const uid = process.getuid?.() ?? 0
+
+const defaultConfigFile = uid === 0
+  ? "/etc/mcp-manager/mcp_server.conf"
+  : Path.join(process.env.XDG_CONFIG_HOME || Path.join(Os.homedir(), ".config"), "mcp-manager", "mcp_server.conf")
+
+const options = {
+  config: Options.text("config").pipe(
+    Options.withAlias("c"),
+    Options.withDescription(
+      "Config file: mcp_server.conf (one shell command per line) or a *.json file in the MCP client form " +
+        "{\"mcpServers\": {...}}. Falls back to $MCP_MANAGER_CONFIG, then " + defaultConfigFile
+    ),
+    Options.withFallbackConfig(Config.string("MCP_MANAGER_CONFIG")),
+    Options.withDefault(defaultConfigFile)
+  ),
+  socket: Options.text("socket").pipe(
+    Options.withDescription(`Control socket path. Falls back to $${socketEnvVar}, then /run/mcp_manager.sock for root, else $XDG_RUNTIME_DIR/mcp_manager.sock (or /tmp/mcp-manager-<uid>/mcp_manager.sock)`),
+    Options.optional
+  ),
+  socketGroup: Options.text("socket-group").pipe(
+    Options.withDescription("Let members of this group use the socket (mode 0660 instead of 0600)"),
+    Options.optional
+  ),
+  logDir: Options.text("log-dir").pipe(
+    Options.withDescription("Also write each server's output to <dir>/<name>.log, rotated by size"),
+    Options.optional
+  ),
+  logMaxBytes: Options.integer("log-max-bytes").pipe(
+    Options.withDescription("Rotate a server's log file when it reaches this size"),
+    Options.withDefault(10 * 1024 * 1024)
+  ),
+  logFiles: Options.integer("log-files").pipe(
+    Options.withDescription("Rotated log files kept per server (name.log.1 … name.log.N)"),
+    Options.withDefault(5)
+  ),
+  logLines: Options.integer("log-lines").pipe(
+    Options.withDescription("Lines of output kept in memory per server for `mcpctl logs`"),
+    Options.withDefault(1000)
+  ),
+  quiet: Options.boolean("quiet").pipe(
+    Options.withDescription("Do not copy the servers' output to the daemon's stderr (the journal under systemd)")
+  )
+}
+
+type DaemonOptions = Command.Command.ParseConfig<typeof options>
+
+const daemonLayer = (opts: DaemonOptions, socket: string) => {
+  const runId = `${process.pid}-${Date.now().toString(36)}`
+  const supervision = SupervisorLive.pipe(
+    Layer.provide(ChildProcessesLive(runId).pipe(Layer.provide(ProcessTableLive))),
+    Layer.provideMerge(ServerLogsLive({
+      tailLines: Math.max(1, opts.logLines),
+      dir: Option.getOrUndefined(opts.logDir),
+      maxFileBytes: Math.max(4096, opts.logMaxBytes),
+      keepFiles: Math.max(0, opts.logFiles),
+      echo: !opts.quiet
+    }))
+  )
+  return ControlServerLive({ path: socket, group: Option.getOrUndefined(opts.socketGroup) }).pipe(
+    Layer.provide(DaemonLive(socket)),
+    Layer.provide(Layer.merge(supervision, ConfigSourceLive(Path.resolve(opts.config))))
+  )
+}
+
+const run = (opts: DaemonOptions) =>
+  Effect.gen(function*() {
+    const socket = resolveSocketPath(Option.getOrUndefined(opts.socket), process.env, uid)
+    yield* Effect.logInfo(`mcp-manager ${version} starting (pid ${process.pid})`)
+    yield* claimSocketPath(socket)
+    yield* Effect.scoped(Effect.gen(function*() {
+      yield* Layer.build(daemonLayer(opts, socket))
+      yield* Effect.logInfo("ready")
+      return yield* Effect.never
+    }))
+  }).pipe(
+    Effect.catchTags({
+      ConfigInvalid: (error) =>
+        Effect.zipRight(
+          Console.error(`mcp-manager: invalid config ${error.file}:\n${error.problems.map((p) => `  ${p}`).join("\n")}`),
+          Effect.sync(() => (process.exitCode = 1))
+        ),
+      SocketUnavailable: (error) =>
+        Effect.zipRight(Console.error(`mcp-manager: ${error.message}`), Effect.sync(() => (process.exitCode = 1)))
+    })
+  )
+
+const command = Command.make("mcp-manager", options, run).pipe(
+  Command.withDescription("Supervise MCP servers: start each, restart it when it exits (with backoff), stop it cleanly, and answer mcpctl on a Unix socket. SIGHUP reloads the config.")
+)
+
+const cli = Command.run(command, { name: "mcp-manager", version })
+
+cli(process.argv).pipe(
+  // @effect/cli already printed the usage error
+  Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
+  Effect.provide(NodeContext.layer),
+  // one logfmt line per event on stderr: readable in a terminal, parseable in the journal
+  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
+  NodeRuntime.runMain({ disablePrettyLogger: true })
+)

@@ -1,0 +1,50 @@
+// How `mcpctl status` shows the servers to a person.
+import columnify from "columnify"
+import { DateTime } from "effect"
+import type { ServerStatus } from "./protocol.js"
+
+/** "3d4h", "2h5m", "4m10s", "12s", "0.4s": the two largest units are enough to read at a glance. */
+export const formatSpan = (millis: number): string => {
+  if (millis < 1000) return `${(Math.max(0, millis) / 1000).toFixed(1)}s`
+  const totalSeconds = Math.floor(millis / 1000)
+  const units: ReadonlyArray<[string, number]> = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]
+  const out: Array<string> = []
+  let rest = totalSeconds
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size)
+    rest -= n * size
+    if (n > 0 || out.length > 0) out.push(`${n}${unit}`)
+    if (out.length === 2) break
+  }
+  return out.join("")
+}
+
+const since = (now: DateTime.Utc, then: DateTime.Utc) => formatSpan(DateTime.toEpochMillis(now) - DateTime.toEpochMillis(then))
+
+const stateText = (s: ServerStatus, now: DateTime.Utc) =>
+  s.state === "backoff" && s.nextRestartAt !== null
+    ? `backoff (retry in ${formatSpan(DateTime.toEpochMillis(s.nextRestartAt) - DateTime.toEpochMillis(now))})`
+    : s.state
+
+const lastExitText = (s: ServerStatus, now: DateTime.Utc) => {
+  if (s.lastError !== null) return `cannot start: ${s.lastError}`
+  if (s.lastExit === null) return "-"
+  const how = s.lastExit.signal !== null ? s.lastExit.signal : `code ${s.lastExit.code}`
+  return `${how}, ${since(now, s.lastExit.at)} ago`
+}
+
+export const statusTable = (servers: ReadonlyArray<ServerStatus>, now: DateTime.Utc): string =>
+  servers.length === 0
+    ? "no servers configured"
+    : columnify(
+      servers.map((s) => ({
+        name: s.name,
+        state: stateText(s, now),
+        pid: s.pid ?? "-",
+        uptime: s.state === "running" && s.startedAt !== null ? since(now, s.startedAt) : "-",
+        restarts: s.restarts,
+        "last exit": lastExitText(s, now),
+        command: s.command
+      })),
+      { columnSplitter: "  ", truncate: true, config: { command: { maxWidth: 80 }, "last exit": { maxWidth: 60 } } }
+    )

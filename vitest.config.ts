@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Integration tests start real daemons and processes; a slow CI box must not fail them on time.
+    testTimeout: 60_000,
+    hookTimeout: 60_000
+  }
+})
