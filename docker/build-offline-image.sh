@@ -95,13 +95,16 @@ for cmd in debootstrap flock tar sha256sum; do
   command -v "$cmd" >/dev/null || die "$cmd not found (apt-get install debootstrap util-linux tar coreutils)"
 done
 
-# One build per TAG at a time: a second invocation waits, then finds the image built.
+# One build per TAG at a time: a second invocation waits, then uses the image
+# the first one built (even with FORCE=1: that image is brand new).
 LOCK_FILE="/var/tmp/mcp-image-build.${TAG//[^A-Za-z0-9._-]/_}.lock"
 exec 9>"$LOCK_FILE"
 if ! flock -n 9; then
+  id_before="$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
   log "another build of $TAG is running; waiting for it (lock $LOCK_FILE)"
   flock -w "${LOCK_TIMEOUT:-1800}" 9 || die "timed out waiting for lock $LOCK_FILE"
-  if [[ "${FORCE:-0}" != 1 && "$(existing_recipe)" == "$RECIPE" ]]; then
+  id_after="$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
+  if [[ "$(existing_recipe)" == "$RECIPE" && ("${FORCE:-0}" != 1 || "$id_after" != "$id_before") ]]; then
     log "image $TAG was built by the other invocation; done"
     exit 0
   fi

@@ -78,6 +78,7 @@ export const ChildProcessesLive = (runId: string) =>
           yield* processes.signal(leftovers, spec.stopSignal)
           const gone = yield* processes.find(query).pipe(
             Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (left) => left.length === 0 }),
+            Effect.interruptible, // this runs inside a release: without it the timeout could never fire
             Effect.timeout(spec.stopTimeout),
             Effect.option
           )

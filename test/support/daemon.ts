@@ -1,0 +1,181 @@
+// Runs the real, built programs (dist/daemon.js, dist/mcpctl.js) for integration tests.
+import * as CP from "node:child_process"
+import * as Fs from "node:fs"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+
+const root = Path.resolve(import.meta.dirname, "../..")
+export const daemonJs = Path.join(root, "dist/daemon.js")
+export const mcpctlJs = Path.join(root, "dist/mcpctl.js")
+
+if (!Fs.existsSync(daemonJs) || !Fs.existsSync(mcpctlJs)) {
+  throw new Error("dist/ is missing: run `npm run build` first (npm test does)")
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Poll until `check` returns a value (not undefined) or throw after `timeoutMs` with the last error. */
+export const eventually = async <A>(check: () => Promise<A | undefined> | A | undefined, timeoutMs = 15_000, what = "condition"): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value !== undefined) return value
+    } catch (error) {
+      lastError = error
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`)
+    }
+    await sleep(50)
+  }
+}
+
+export const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  // a zombie still "exists" until reaped by its parent
+  const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+  return !/^\d+ \(.*\) Z/.test(stat)
+}
+
+export interface CommandResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export const run = (file: string, args: ReadonlyArray<string>, options: CP.ExecFileOptions = {}) =>
+  new Promise<CommandResult>((resolve) => {
+    CP.execFile(file, [...args], { encoding: "utf8", timeout: 60_000, ...options }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : null
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) })
+    })
+  })
+
+export interface StatusJson {
+  readonly name: string
+  readonly command: string
+  readonly state: string
+  readonly pid: number | null
+  readonly restarts: number
+  readonly startedAt: string | null
+  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: string } | null
+  readonly nextRestartAt: string | null
+  readonly lastError: string | null
+}
+
+export interface Daemon {
+  readonly dir: string
+  readonly socket: string
+  readonly configFile: string
+  readonly process: CP.ChildProcess
+  /** Everything the daemon wrote to stderr so far. */
+  readonly log: () => string
+  readonly ctl: (...args: ReadonlyArray<string>) => Promise<CommandResult>
+  readonly status: () => Promise<ReadonlyArray<StatusJson>>
+  readonly server: (name: string) => Promise<StatusJson>
+  /** Wait until `name` is running with a pid (other than `not`, when given). */
+  readonly running: (name: string, not?: number | null) => Promise<StatusJson>
+  readonly writeConfig: (text: string) => void
+  /** SIGTERM (or `signal`) and wait for the daemon to exit. */
+  readonly stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+const started: Array<Daemon> = []
+
+export interface StartOptions {
+  /** Config text; `.json` in `configName` selects the JSON form. */
+  readonly config: string
+  readonly configName?: string
+  readonly args?: ReadonlyArray<string>
+  /** Socket path (default: in the test's own temporary directory). */
+  readonly socket?: string
+  readonly env?: NodeJS.ProcessEnv
+  /** Wait for the socket to answer (default true). */
+  readonly waitReady?: boolean
+}
+
+export const tempDir = (prefix = "mcpm-") => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))
+
+export const ctlAt = (socket: string) => (...args: ReadonlyArray<string>) => run(process.execPath, [mcpctlJs, "--socket", socket, ...args])
+
+export const startDaemon = async (options: StartOptions): Promise<Daemon> => {
+  const dir = tempDir()
+  const configFile = Path.join(dir, options.configName ?? "mcp_server.conf")
+  const socket = options.socket ?? Path.join(dir, "mcp.sock")
+  Fs.writeFileSync(configFile, options.config)
+  const child = CP.spawn(process.execPath, [daemonJs, "--config", configFile, "--socket", socket, ...(options.args ?? [])], {
+    cwd: dir,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "ignore", "pipe"]
+  })
+  let log = ""
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (log += chunk))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal }))
+  )
+  const ctl = ctlAt(socket)
+  const status = async () => {
+    const result = await ctl("status", "--json")
+    if (result.code !== 0) throw new Error(`mcpctl status failed: ${result.stderr}`)
+    return JSON.parse(result.stdout) as ReadonlyArray<StatusJson>
+  }
+  const server = async (name: string) => {
+    const found = (await status()).find((s) => s.name === name)
+    if (found === undefined) throw new Error(`no server ${name}`)
+    return found
+  }
+  const daemon: Daemon = {
+    dir,
+    socket,
+    configFile,
+    process: child,
+    log: () => log,
+    ctl,
+    status,
+    server,
+    running: (name, not) =>
+      eventually(async () => {
+        const s = await server(name)
+        return s.state === "running" && s.pid !== null && s.pid !== not ? s : undefined
+      }, 15_000, `${name} running`),
+    writeConfig: (text) => Fs.writeFileSync(configFile, text),
+    stop: async (signal = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return exited
+    }
+  }
+  started.push(daemon)
+  if (options.waitReady ?? true) {
+    await eventually(() => (log.includes("message=ready") ? true : undefined), 15_000, `daemon ready (log so far:\n${log})`)
+  }
+  return daemon
+}
+
+/** Stop every daemon a test started (call from afterEach/afterAll). */
+export const stopAllDaemons = async () => {
+  await Promise.all(started.splice(0).map((d) => d.stop("SIGTERM")))
+}
+
+/** Send raw bytes on a new connection; resolves when the server closes it or after `waitMs`. */
+export const sendRaw = (socket: string, data: string | Buffer, waitMs = 300) =>
+  new Promise<{ readonly answer: string; readonly closedByServer: boolean }>((resolve) => {
+    const connection = Net.createConnection({ path: socket })
+    let answer = ""
+    let closedByServer = false
+    connection.on("data", (chunk) => (answer += chunk.toString()))
+    connection.on("error", () => {})
+    connection.on("close", () => (closedByServer = true))
+    connection.on("connect", () => connection.write(data))
+    setTimeout(() => {
+      const result = { answer, closedByServer }
+      connection.destroy()
+      resolve(result)
+    }, waitMs)
+  })
