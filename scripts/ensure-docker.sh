@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers; start Debian's dockerd when none does (CI machines and fresh
+# hosts have only the client). Containers here need no network: the bridge and iptables are off.
+set -euo pipefail
+
+if docker info >/dev/null 2>&1; then
+  exit 0
+fi
+if ! command -v dockerd >/dev/null 2>&1; then
+  echo "ensure-docker: no Docker engine answers and dockerd is not installed (apt-get install docker.io)" >&2
+  exit 1
+fi
+echo "ensure-docker: starting dockerd (log: /var/log/dockerd.log)" >&2
+nohup dockerd --bridge=none --iptables=false >/var/log/dockerd.log 2>&1 &
+for _ in $(seq 1 120); do
+  if docker info >/dev/null 2>&1; then
+    echo "ensure-docker: engine is up" >&2
+    exit 0
+  fi
+  sleep 0.5
+done
+echo "ensure-docker: dockerd did not answer within 60 s; last lines of /var/log/dockerd.log:" >&2
+tail -n 20 /var/log/dockerd.log >&2
+exit 1
