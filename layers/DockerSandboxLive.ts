@@ -1,0 +1,314 @@
+// Sandbox on a Docker engine through dockerode: one locked-down container per server process,
+// created on first use, recreated when it dies or on reset, removed when the server stops.
+import Docker from "dockerode"
+import { Effect, Layer, Ref } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import { PassThrough } from "node:stream"
+import { Sandbox, type SandboxProcess, SandboxUnavailable } from "../services/Sandbox.js"
+
+export interface SandboxSettings {
+  readonly image: string
+  readonly memory: number
+  readonly cpus: number
+  readonly pids: number
+  readonly network: string
+  readonly user: { readonly uid: number; readonly gid: number }
+  readonly workspaceSize: number
+  readonly tmpSize: number
+}
+
+const sandboxLabel = "org.mcp-server-manager.sandbox"
+const ownerLabel = "org.mcp-server-manager.owner"
+
+/** This process, in a form that survives pid reuse: boot id, pid and start time. */
+const processIdentity = (pid: number): string | undefined => {
+  try {
+    const boot = Fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()
+    const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]
+    return `${boot}/${pid}/${startTime}`
+  } catch {
+    return undefined
+  }
+}
+
+const ownerAlive = (owner: string | undefined): boolean => {
+  const pid = Number(owner?.split("/")[1])
+  return owner !== undefined && Number.isInteger(pid) && processIdentity(pid) === owner
+}
+
+const reasonOf = (error: unknown): string => {
+  if (error instanceof Error) {
+    const status = (error as { statusCode?: number }).statusCode
+    const json = (error as { json?: { message?: string } }).json
+    return json?.message ?? (status ? `${error.message} (HTTP ${status})` : error.message)
+  }
+  return String(error)
+}
+
+const statusOf = (error: unknown): number | undefined =>
+  error instanceof Error ? (error as { statusCode?: number }).statusCode : undefined
+
+interface Current {
+  readonly container: Docker.Container
+  readonly generation: number
+  readonly python: string
+}
+
+export const DockerSandboxLive = (settings: SandboxSettings) =>
+  Layer.scoped(
+    Sandbox,
+    Effect.gen(function*() {
+      const docker = new Docker()
+      const owner = processIdentity(process.pid) ?? `${Os.hostname()}/${process.pid}`
+      const current = yield* Ref.make<Current | undefined>(undefined)
+      const lock = yield* Effect.makeSemaphore(1)
+      let generation = 0
+      let leftoversChecked = false
+
+      const call = <A>(what: string, f: () => Promise<A>) =>
+        Effect.tryPromise({ try: f, catch: (error) => ({ what, error }) })
+      const unavailable = (what: string) => (e: { what: string; error: unknown }) =>
+        new SandboxUnavailable({ reason: `${what}: ${reasonOf(e.error)}` })
+
+      const engineReachable = call("ping", () => docker.ping()).pipe(
+        Effect.mapError((e) =>
+          new SandboxUnavailable({
+            reason: `the Docker engine is not reachable (${reasonOf(e.error)}): start it (e.g. systemctl start docker) or set DOCKER_HOST`
+          })
+        )
+      )
+
+      /** Containers of earlier runs of this server that died without cleaning up. */
+      const removeLeftovers = Effect.gen(function*() {
+        const found = yield* call("list containers", () =>
+          docker.listContainers({ all: true, filters: { label: [sandboxLabel] } })).pipe(Effect.orElseSucceed(() => []))
+        const orphans = found.filter((c) => !ownerAlive(c.Labels[ownerLabel]))
+        yield* Effect.forEach(orphans, (c) =>
+          call("remove", () => docker.getContainer(c.Id).remove({ force: true, v: true })).pipe(
+            Effect.tap(() => Effect.logInfo(`removed sandbox container ${c.Id.slice(0, 12)} left behind by an earlier run`)),
+            Effect.ignore
+          ), { discard: true })
+      })
+
+      const pull = Effect.gen(function*() {
+        yield* Effect.logInfo(`pulling ${settings.image}`)
+        const stream = yield* call("pull", () => docker.pull(settings.image))
+        yield* Effect.async<void, { what: string; error: unknown }>((resume) => {
+          let last = ""
+          docker.modem.followProgress(
+            stream,
+            (error) => resume(error ? Effect.fail({ what: "pull", error }) : Effect.void),
+            (event: { status?: string; id?: string; progress?: string }) => {
+              const line = `${event.id ? `${event.id}: ` : ""}${event.status ?? ""} ${event.progress ?? ""}`.trim()
+              if (line !== last) process.stderr.write(`pull ${settings.image}: ${line}\n`)
+              last = line
+            }
+          )
+        })
+      })
+
+      const ensureImage = call("inspect image", () => docker.getImage(settings.image).inspect()).pipe(
+        Effect.asVoid,
+        Effect.catchAll(() =>
+          pull.pipe(Effect.mapError((e) =>
+            new SandboxUnavailable({
+              reason: `image ${settings.image} is not available locally and could not be pulled (${reasonOf(e.error)}). ` +
+                `Build one without a registry with docker/build-offline-image.sh, or set DOCKER_IMAGE to an image you have (any image with python3)`
+            })
+          ))
+        )
+      )
+
+      const create = (python: string) =>
+        call("create container", () =>
+          docker.createContainer({
+            Image: settings.image,
+            Entrypoint: [],
+            Cmd: [python, "-c", "import signal\nwhile True: signal.pause()"],
+            User: `${settings.user.uid}:${settings.user.gid}`,
+            // not /workspace: a working directory inside a tmpfs mount makes Docker drop the mount's mode
+            WorkingDir: "/",
+            Env: ["PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1", "MPLBACKEND=Agg", "HOME=/tmp"],
+            Labels: { [sandboxLabel]: "1", [ownerLabel]: owner },
+            NetworkDisabled: settings.network === "none",
+            HostConfig: {
+              NetworkMode: settings.network,
+              Init: true, // reaps the zombies that killed interpreters leave
+              ReadonlyRootfs: true,
+              CapDrop: ["ALL"],
+              SecurityOpt: ["no-new-privileges"],
+              PidsLimit: settings.pids,
+              Memory: settings.memory,
+              MemorySwap: settings.memory, // no swap: a memory bomb ends quickly
+              NanoCpus: Math.round(settings.cpus * 1e9),
+              Tmpfs: {
+                "/workspace": `rw,exec,nosuid,nodev,size=${settings.workspaceSize},mode=1777`,
+                "/tmp": `rw,exec,nosuid,nodev,size=${settings.tmpSize},mode=1777`
+              }
+            }
+          })).pipe(Effect.mapError(unavailable(`cannot create the sandbox container from ${settings.image}`)))
+
+      const start = (python: string) =>
+        Effect.gen(function*() {
+          const container = yield* create(python)
+          const started = yield* call("start", () => container.start()).pipe(Effect.either)
+          if (started._tag === "Right") return container
+          yield* call("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore)
+          return yield* Effect.fail(unavailable(`cannot start the sandbox container from ${settings.image}`)(started.left))
+        })
+
+      /** /workspace/sessions is shared by all session uids, like /tmp (sticky, world-writable). */
+      const prepareWorkspace = (container: Docker.Container, python: string) =>
+        Effect.gen(function*() {
+          const execution = yield* call("exec", () =>
+            container.exec({
+              Cmd: [python, "-c", "import os\nos.makedirs('/workspace/sessions', exist_ok=True)\nos.chmod('/workspace/sessions', 0o1777)"],
+              AttachStdout: true,
+              AttachStderr: true
+            }))
+          const stream = yield* call("exec start", () => execution.start({ hijack: true, stdin: false }))
+          yield* Effect.async<void>((resume) => {
+            stream.on("end", () => resume(Effect.void))
+            stream.on("error", () => resume(Effect.void))
+            stream.resume()
+          })
+          const info = yield* call("exec inspect", () => execution.inspect())
+          if (info.ExitCode !== 0) return yield* Effect.fail({ what: "prepare", error: new Error(`exit code ${info.ExitCode}`) })
+        }).pipe(Effect.mapError(unavailable("cannot prepare /workspace in the sandbox")))
+
+      const launch = Effect.gen(function*() {
+        yield* engineReachable
+        if (!leftoversChecked) {
+          leftoversChecked = true
+          yield* removeLeftovers
+        }
+        yield* ensureImage
+        // any image with python3 or python: try python3 first
+        const withPython3 = yield* start("python3").pipe(Effect.either)
+        const [container, python] = withPython3._tag === "Right"
+          ? [withPython3.right, "python3"] as const
+          : [
+            yield* start("python").pipe(Effect.mapError((e) =>
+              new SandboxUnavailable({
+                reason: withPython3.left.reason.includes("executable file not found")
+                  ? `cannot start the sandbox from ${settings.image}: it has neither python3 nor python on PATH`
+                  : e.reason
+              })
+            )),
+            "python"
+          ] as const
+        yield* prepareWorkspace(container, python).pipe(
+          Effect.tapError(() => call("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore))
+        )
+        generation++
+        yield* Effect.logInfo(`sandbox container ${container.id.slice(0, 12)} started from ${settings.image}`)
+        return { container, generation, python }
+      })
+
+      const isRunning = (container: Docker.Container) =>
+        call("inspect", () => container.inspect()).pipe(
+          Effect.map((info) => info.State.Running),
+          Effect.orElseSucceed(() => false)
+        )
+
+      /** The running container, started if there is none or the last one died. */
+      const ensureCurrent = lock.withPermits(1)(Effect.gen(function*() {
+        const existing = yield* Ref.get(current)
+        if (existing !== undefined) return existing
+        const fresh = yield* launch
+        yield* Ref.set(current, fresh)
+        return fresh
+      }))
+
+      const forget = (generationToDrop: number) =>
+        Ref.update(current, (c) => (c?.generation === generationToDrop ? undefined : c))
+
+      const removeContainer = (c: Current) =>
+        call("remove", () => c.container.remove({ force: true, v: true })).pipe(
+          Effect.timeout("10 seconds"),
+          Effect.tap(() => Effect.logInfo(`sandbox container ${c.container.id.slice(0, 12)} removed`)),
+          Effect.ignore
+        )
+
+      yield* Effect.addFinalizer(() =>
+        Effect.flatMap(Ref.get(current), (c) => (c === undefined ? Effect.void : removeContainer(c)))
+      )
+
+      const exec = (command: ReadonlyArray<string>, options: { user: string; workingDir?: string; env?: Readonly<Record<string, string>> }) =>
+        Effect.gen(function*() {
+          const c = yield* ensureCurrent
+          const cmd = command.map((part, i) => (i === 0 && part === "python" ? c.python : part))
+          const created = yield* call("exec", () =>
+            c.container.exec({
+              Cmd: cmd,
+              AttachStdin: true,
+              AttachStdout: true,
+              AttachStderr: true,
+              Tty: false,
+              User: options.user,
+              ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
+              Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)
+            })).pipe(Effect.either)
+          if (created._tag === "Left") {
+            // 404/409: the container was killed or removed behind our back; the next call starts a new one
+            const status = statusOf(created.left.error)
+            if (status === 404 || status === 409 || !(yield* isRunning(c.container))) yield* forget(c.generation)
+            return yield* Effect.fail(
+              new SandboxUnavailable({
+                reason: status === 404 || status === 409
+                  ? "the sandbox container is gone (killed or removed from outside); the next call starts a new one"
+                  : `cannot run in the sandbox: ${reasonOf(created.left.error)}`
+              })
+            )
+          }
+          const execution = created.right
+          const duplex = yield* Effect.acquireRelease(
+            call("exec start", () => execution.start({ hijack: true, stdin: true })).pipe(
+              Effect.mapError(unavailable("cannot run in the sandbox"))
+            ),
+            (stream) => Effect.sync(() => stream.destroy())
+          )
+          const stdout = new PassThrough()
+          const stderr = new PassThrough()
+          docker.modem.demuxStream(duplex, stdout, stderr)
+          const end = () => {
+            stdout.end()
+            stderr.end()
+          }
+          duplex.on("end", end)
+          duplex.on("close", end)
+          duplex.on("error", end)
+          const running: SandboxProcess = {
+            generation: c.generation,
+            stdin: duplex,
+            stdout,
+            stderr,
+            exitCode: call("exec inspect", () => execution.inspect()).pipe(
+              Effect.map((info) => info.ExitCode),
+              Effect.orElseSucceed(() => null)
+            )
+          }
+          return running
+        })
+
+      return Sandbox.of({
+        ensure: Effect.map(ensureCurrent, (c) => c.generation),
+        exec,
+        alive: (gen) =>
+          Effect.gen(function*() {
+            const c = yield* Ref.get(current)
+            if (c === undefined || c.generation !== gen) return false
+            const running = yield* isRunning(c.container)
+            if (!running) yield* forget(gen)
+            return running
+          }),
+        reset: lock.withPermits(1)(Effect.gen(function*() {
+          const c = yield* Ref.get(current)
+          yield* Ref.set(current, undefined)
+          if (c !== undefined) yield* removeContainer(c)
+        }))
+      })
+    })
+  )

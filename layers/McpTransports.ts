@@ -1,0 +1,134 @@
+// Serving MCP servers over stdio or Streamable HTTP; each transport's lifetime is a scope.
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
+import { Effect, Either, Schema } from "effect"
+import * as Crypto from "node:crypto"
+import * as Http from "node:http"
+
+export class HttpListenFailed extends Schema.TaggedError<HttpListenFailed>()("HttpListenFailed", {
+  address: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `cannot listen on ${this.address}: ${this.reason}`
+  }
+}
+
+/** Serve one client on stdin/stdout; completes when the client closes stdin. */
+export const serveStdio = (makeServer: () => McpServer) =>
+  Effect.gen(function*() {
+    const server = makeServer()
+    yield* Effect.acquireRelease(
+      Effect.promise(() => server.connect(new StdioServerTransport())),
+      () => Effect.promise(() => server.close()).pipe(Effect.ignore)
+    )
+    yield* Effect.logInfo("serving MCP on stdio")
+    // StdioServerTransport keeps going after EOF: the end of stdin is the end of the client
+    yield* Effect.async<void>((resume) => {
+      const done = () => resume(Effect.void)
+      process.stdin.once("end", done)
+      process.stdin.once("close", done)
+      return Effect.sync(() => {
+        process.stdin.off("end", done)
+        process.stdin.off("close", done)
+      })
+    })
+    yield* Effect.logInfo("stdin closed: shutting down")
+  })
+
+/** Largest request body accepted (edit_file content is the big one). */
+const maxBodyBytes = 64 * 1024 * 1024
+/** Concurrent MCP sessions over HTTP; beyond this, new clients get 503. */
+const maxHttpSessions = 256
+
+const decodeBody = Schema.decodeUnknownEither(Schema.parseJson(Schema.Unknown))
+
+const readBody = (request: Http.IncomingMessage) =>
+  new Promise<Either.Either<unknown, string>>((resolve) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBodyBytes) {
+        resolve(Either.left(`request body larger than ${maxBodyBytes} bytes`))
+        request.destroy()
+      } else {
+        chunks.push(chunk)
+      }
+    })
+    request.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8")
+      resolve(text === "" ? Either.right(undefined) : Either.mapLeft(decodeBody(text), () => "the request body is not JSON"))
+    })
+    request.on("error", (error) => resolve(Either.left(error.message)))
+  })
+
+const sendJsonError = (response: Http.ServerResponse, status: number, message: string) => {
+  response.writeHead(status, { "content-type": "application/json" })
+  response.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }))
+}
+
+/**
+ * Streamable HTTP on http://host:port/mcp, one MCP session (and McpServer) per client. Host
+ * headers are checked against the listening address (DNS rebinding protection).
+ */
+export const serveHttp = (makeServer: () => McpServer, options: { readonly host: string; readonly port: number }) =>
+  Effect.gen(function*() {
+    const sessions = new Map<string, { readonly transport: StreamableHTTPServerTransport; readonly server: McpServer }>()
+    const allowedHosts = [`${options.host}:${options.port}`, `localhost:${options.port}`, `127.0.0.1:${options.port}`]
+
+    const handle = async (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+      const url = new URL(request.url ?? "/", "http://localhost")
+      if (url.pathname !== "/mcp") return sendJsonError(response, 404, "not found: the MCP endpoint is /mcp")
+      const body = request.method === "POST" ? await readBody(request) : Either.right(undefined)
+      if (Either.isLeft(body)) return sendJsonError(response, 400, body.left)
+      const sessionHeader = request.headers["mcp-session-id"]
+      const sessionId = Array.isArray(sessionHeader) ? sessionHeader[0] : sessionHeader
+      const existing = sessionId === undefined ? undefined : sessions.get(sessionId)
+      if (existing !== undefined) return existing.transport.handleRequest(request, response, body.right)
+      if (sessionId !== undefined) return sendJsonError(response, 404, "unknown or expired MCP session: initialize again")
+      if (request.method !== "POST" || !isInitializeRequest(body.right)) {
+        return sendJsonError(response, 400, "no MCP session: send an initialize request first")
+      }
+      if (sessions.size >= maxHttpSessions) return sendJsonError(response, 503, "too many MCP sessions")
+      const server = makeServer()
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => Crypto.randomUUID(),
+        enableDnsRebindingProtection: true,
+        allowedHosts,
+        onsessioninitialized: (id) => {
+          sessions.set(id, { transport, server })
+        }
+      })
+      transport.onclose = () => {
+        if (transport.sessionId !== undefined) sessions.delete(transport.sessionId)
+        void server.close()
+      }
+      await server.connect(transport)
+      await transport.handleRequest(request, response, body.right)
+    }
+
+    const http = Http.createServer((request, response) => {
+      handle(request, response).catch((error: unknown) => {
+        if (!response.headersSent) sendJsonError(response, 500, error instanceof Error ? error.message : String(error))
+      })
+    })
+    http.requestTimeout = 0 // a long run_code call keeps its request open
+    yield* Effect.acquireRelease(
+      Effect.async<void, HttpListenFailed>((resume) => {
+        http.once("error", (error) => resume(Effect.fail(new HttpListenFailed({ address: `${options.host}:${options.port}`, reason: error.message }))))
+        http.listen(options.port, options.host, () => resume(Effect.void))
+      }),
+      () =>
+        Effect.promise(async () => {
+          await Promise.all(Array.from(sessions.values(), ({ transport }) => transport.close()))
+          const closed = new Promise<void>((resolve) => http.close(() => resolve()))
+          http.closeAllConnections() // long-polling clients would otherwise hold the close
+          await closed
+        })
+    )
+    yield* Effect.logInfo(`serving MCP over Streamable HTTP on http://${options.host}:${options.port}/mcp`)
+    return yield* Effect.never
+  })

@@ -1,0 +1,331 @@
+// The MCP tools of mcp-code-interpreter: one small handler each, running an Effect program on the
+// server's runtime; typed failures become tool errors (isError) with a one-line reason.
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
+import type { SocketError } from "@effect/platform/Socket"
+import { Duration, Effect, type Layer, Schema } from "effect"
+import * as z from "zod/v4"
+import { ControlClient } from "../../services/ControlClient.js"
+import { type Copied, SandboxFiles } from "../../services/SandboxFiles.js"
+import { type RunResult, Sessions } from "../../services/Sessions.js"
+import { ServerStatus } from "../protocol.js"
+import { version } from "../version.js"
+import type { Settings } from "./settings.js"
+
+export type ToolServices = Sessions | SandboxFiles
+
+export interface ToolRunner {
+  /** Run a handler's program; an abort (the client cancelled) interrupts it. */
+  readonly run: (program: Effect.Effect<CallToolResult, never, ToolServices>, signal: AbortSignal) => Promise<CallToolResult>
+}
+
+const text = (t: string) => ({ type: "text" as const, text: t })
+
+/** A failure the user can act on: one line, no stack. */
+export const toolError = (message: string): CallToolResult => ({ isError: true, content: [text(message)] })
+
+const ok = (summary: string, structuredContent: Record<string, unknown>): CallToolResult => ({
+  content: [text(summary)],
+  structuredContent
+})
+
+/** Expected failures of any tool (they all carry a message written for the user). */
+const failed = <A, E extends { readonly message: string }, R>(program: Effect.Effect<A, E, R>, f: (a: A) => CallToolResult) =>
+  program.pipe(Effect.match({ onFailure: (e) => toolError(e.message), onSuccess: f }))
+
+const sessionIdArg = z.string().min(1).max(64).optional().describe(
+  "Session from init. Omit to run in a temporary session that is deleted right after the call."
+)
+
+const exceptionShape = z.object({ type: z.string(), message: z.string(), traceback: z.string() })
+
+const runOutput = {
+  session_id: z.string().nullable().describe("The session the code ran in; null for a temporary session"),
+  status: z.enum(["ok", "error", "timeout", "crashed"]),
+  stdout: z.string(),
+  stderr: z.string(),
+  stdout_truncated_bytes: z.number().int().describe("Bytes cut from the middle of stdout (its start and end are kept)"),
+  stderr_truncated_bytes: z.number().int(),
+  value: z.string().nullable().describe("repr() of the last expression's value, like a notebook cell"),
+  exception: exceptionShape.nullable(),
+  duration_ms: z.number(),
+  notes: z.array(z.string()).describe("Timeouts, restarts, lost state")
+}
+
+const copyOutput = {
+  session_id: z.string().nullable(),
+  from: z.string(),
+  to: z.string(),
+  files: z.number().int(),
+  bytes: z.number().int(),
+  skipped: z.array(z.string())
+}
+
+/** What the model reads: output first, then the value, the traceback and any notes. */
+const runText = (r: RunResult): string => {
+  const parts: Array<string> = []
+  if (r.stdout !== "") parts.push(r.stdout.replace(/\n$/, ""))
+  if (r.stderr !== "") parts.push(`[stderr]\n${r.stderr.replace(/\n$/, "")}`)
+  if (r.value !== null) parts.push(`Out: ${r.value}`)
+  if (r.error !== null) parts.push(r.error.traceback.replace(/\n$/, ""))
+  for (const note of r.notes) parts.push(`[note] ${note}`)
+  if (parts.length === 0) parts.push("(no output)")
+  return parts.join("\n")
+}
+
+const runResult = (r: RunResult): CallToolResult => ({
+  isError: r.status !== "ok",
+  content: [text(runText(r))],
+  structuredContent: {
+    session_id: r.sessionId,
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    stdout_truncated_bytes: r.cut.stdout,
+    stderr_truncated_bytes: r.cut.stderr,
+    value: r.value,
+    exception: r.error,
+    duration_ms: Math.round(r.seconds * 1000 * 10) / 10,
+    notes: [...r.notes]
+  }
+})
+
+const copyResult = (sessionId: string | undefined, c: Copied): CallToolResult =>
+  ok(
+    `copied ${c.files} file(s), ${c.bytes} bytes: ${c.from} → ${c.to}${c.skipped.length ? `; skipped ${c.skipped.join(", ")}` : ""}`,
+    { session_id: sessionId ?? null, from: c.from, to: c.to, files: c.files, bytes: c.bytes, skipped: [...c.skipped] }
+  )
+
+const encodeStatuses = Schema.encodeSync(Schema.Array(ServerStatus))
+
+export interface ToolOptions {
+  readonly settings: Settings
+  /** Offer manager_status and manager_restart, through a client of this socket. */
+  readonly manager: { readonly socket: string; readonly client: Layer.Layer<ControlClient, SocketError> } | undefined
+}
+
+/** A fresh McpServer with every tool (one per client connection; the runtime is shared). */
+export const createMcpServer = (runner: ToolRunner, options: ToolOptions): McpServer => {
+  const { settings } = options
+  const server = new McpServer({ name: "mcp-code-interpreter", version })
+  const timeout = Duration.format(settings.timeout)
+  const ttl = Duration.format(settings.sessionTtl)
+  const outputCap = `${Math.round(settings.maxOutput / 1000)} KB`
+  const roots = `local paths are relative to the host work directories (cp_in reads ${settings.workdirIn}, cp_out writes ${settings.workdirOut})`
+
+  server.registerTool("init", {
+    title: "Start a Python session",
+    description:
+      `Start a persistent Python session and return its session_id. Pass the id to run_code, run_file and the file tools: ` +
+      `variables, imports and files then persist between calls, like notebook cells. The session's directory ` +
+      `/workspace/sessions/<id> is its working directory. Sessions end after ${ttl} without use, or with close_session; ` +
+      `at most ${settings.sessionMax} can be open.`,
+    inputSchema: {},
+    outputSchema: { session_id: z.string(), directory: z.string(), idle_timeout_seconds: z.number() },
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
+  }, (_args, extra) =>
+    runner.run(
+      failed(Effect.flatMap(Sessions, (s) => s.init), (id) =>
+        ok(`session ${id} started (directory /workspace/sessions/${id})`, {
+          session_id: id,
+          directory: `/workspace/sessions/${id}`,
+          idle_timeout_seconds: Duration.toSeconds(settings.sessionTtl)
+        })),
+      extra.signal
+    ))
+
+  server.registerTool("close_session", {
+    title: "Close a Python session",
+    description: "End a session now: its interpreter, its processes and its directory are removed.",
+    inputSchema: { session_id: z.string().min(1).max(64).describe("The session to close") },
+    outputSchema: { session_id: z.string(), closed: z.boolean() },
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
+  }, ({ session_id }, extra) =>
+    runner.run(
+      failed(Effect.flatMap(Sessions, (s) => s.close(session_id)), () =>
+        ok(`session ${session_id} closed`, { session_id, closed: true })),
+      extra.signal
+    ))
+
+  server.registerTool("run_code", {
+    title: "Run Python code",
+    description:
+      `Run Python 3 code in a sandbox (no network, limited memory and CPU). With session_id the code runs in that ` +
+      `session's interpreter, so state persists between calls; without it, in a temporary session deleted afterwards. ` +
+      `The value of a final expression is returned like a notebook cell's. stdout and stderr are captured separately ` +
+      `(each up to ${outputCap}; beyond that the middle is cut and the end kept). Exceptions return the traceback as an ` +
+      `error. A call that runs longer than ${timeout} is interrupted with KeyboardInterrupt.`,
+    inputSchema: { code: z.string().max(1_000_000).describe("Python source to execute"), session_id: sessionIdArg },
+    outputSchema: runOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
+  }, ({ code, session_id }, extra) =>
+    runner.run(
+      failed(Effect.flatMap(Sessions, (s) => s.run(session_id, { t: "run", code })), runResult),
+      extra.signal
+    ))
+
+  server.registerTool("run_file", {
+    title: "Run a Python file",
+    description:
+      `Run a Python file that is in the sandbox (put it there with cp_in or edit_file) as __main__. A relative path is ` +
+      `relative to the session's directory (without session_id: to /workspace). Same output, limits and errors as run_code.`,
+    inputSchema: { path: z.string().min(1).max(4096).describe("Path of the .py file in the sandbox"), session_id: sessionIdArg },
+    outputSchema: runOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
+  }, ({ path, session_id }, extra) =>
+    runner.run(
+      failed(
+        Effect.flatMap(Sessions, (s) =>
+          path.includes("\0")
+            ? Effect.succeed(toolError(`refused path ${JSON.stringify(path)}: it contains a NUL byte`))
+            : Effect.map(
+              s.run(session_id, { t: "file", path: path.startsWith("/") || session_id !== undefined ? path : `/workspace/${path}` }),
+              runResult
+            )),
+        (result) => result
+      ),
+      extra.signal
+    ))
+
+  server.registerTool("cp_in", {
+    title: "Copy a file into the sandbox",
+    description:
+      `Copy a file or directory from the host into the sandbox. ${roots}; absolute paths, ".." and symbolic links ` +
+      `leading outside are refused. container_path defaults to the session's directory (or /workspace) with the same name; ` +
+      `a relative container_path is relative to it.`,
+    inputSchema: {
+      local_path: z.string().max(4096).describe(`Path relative to ${settings.workdirIn}`),
+      container_path: z.string().max(4096).optional().describe("Destination in the sandbox"),
+      session_id: z.string().min(1).max(64).optional().describe("Session whose directory (and user) to copy into; omit for /workspace")
+    },
+    outputSchema: copyOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+  }, ({ container_path, local_path, session_id }, extra) =>
+    runner.run(
+      failed(Effect.flatMap(SandboxFiles, (f) => f.copyIn(local_path, container_path, session_id)), (c) => copyResult(session_id, c)),
+      extra.signal
+    ))
+
+  server.registerTool("cp_out", {
+    title: "Copy a file out of the sandbox",
+    description:
+      `Copy a file or directory from the sandbox to the host. ${roots}. local_path defaults to the file's own name; an ` +
+      `existing directory receives the file inside it. Existing files are replaced; directories and symbolic links are ` +
+      `never written through or replaced by a file.`,
+    inputSchema: {
+      container_path: z.string().min(1).max(4096).describe("Path in the sandbox; relative paths are relative to the session's directory (or /workspace)"),
+      local_path: z.string().max(4096).optional().describe(`Destination relative to ${settings.workdirOut}`),
+      session_id: z.string().min(1).max(64).optional().describe("Session whose directory relative paths refer to")
+    },
+    outputSchema: copyOutput,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
+  }, ({ container_path, local_path, session_id }, extra) =>
+    runner.run(
+      failed(Effect.flatMap(SandboxFiles, (f) => f.copyOut(container_path, local_path, session_id)), (c) => copyResult(session_id, c)),
+      extra.signal
+    ))
+
+  server.registerTool("edit_file", {
+    title: "Write a file in the sandbox",
+    description:
+      "Create or replace a text file in the sandbox with the given content (parent directories are created). A relative " +
+      "container_path is relative to the session's directory (or /workspace).",
+    inputSchema: {
+      container_path: z.string().min(1).max(4096).describe("Path of the file in the sandbox"),
+      content: z.string().max(50_000_000).describe("The whole new content of the file"),
+      session_id: z.string().min(1).max(64).optional().describe("Session whose directory (and user) to write in")
+    },
+    outputSchema: copyOutput,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
+  }, ({ container_path, content, session_id }, extra) =>
+    runner.run(
+      failed(Effect.flatMap(SandboxFiles, (f) => f.writeFile(container_path, content, session_id)), (c) => copyResult(session_id, c)),
+      extra.signal
+    ))
+
+  server.registerTool("list_packages", {
+    title: "List installed Python packages",
+    description: "List the Python packages installed in the sandbox image, with versions.",
+    inputSchema: {},
+    outputSchema: { packages: z.array(z.object({ name: z.string(), version: z.string() })), count: z.number().int() },
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+  }, (_args, extra) =>
+    runner.run(
+      failed(Effect.flatMap(SandboxFiles, (f) => f.listPackages), (packages) =>
+        ok(packages.map((p) => `${p.name}==${p.version}`).join("\n") || "(no packages)", { packages: [...packages], count: packages.length })),
+      extra.signal
+    ))
+
+  server.registerTool("reset", {
+    title: "Reset the sandbox",
+    description: "Close every session and replace the sandbox container with a fresh one. All variables and sandbox files are lost.",
+    inputSchema: {},
+    outputSchema: { sessions_closed: z.number().int() },
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
+  }, (_args, extra) =>
+    runner.run(
+      Effect.gen(function*() {
+        const sessions = yield* Sessions
+        const closed = (yield* sessions.ids).length
+        yield* sessions.reset
+        return ok(`sandbox reset: ${closed} session(s) closed; the next call starts a new container`, { sessions_closed: closed })
+      }),
+      extra.signal
+    ))
+
+  if (options.manager !== undefined) {
+    const { client, socket } = options.manager
+    const unreachable = (e: { readonly _tag: string; readonly message: string }) =>
+      e._tag === "RpcClientError" || e._tag === "SocketError" ? `cannot reach mcp-manager at ${socket}: is it running?` : e.message
+
+    server.registerTool("manager_status", {
+      title: "Status of the managed MCP servers",
+      description: `Show the MCP servers run by mcp-manager on this host (socket ${socket}): state, pid, uptime, restarts, last exit.`,
+      inputSchema: {},
+      outputSchema: { servers: z.array(z.record(z.string(), z.unknown())) },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+    }, (_args, extra) =>
+      runner.run(
+        Effect.flatMap(ControlClient, (manager) => manager.Status()).pipe(
+          Effect.scoped,
+          Effect.provide(client),
+          Effect.match({
+            onFailure: (e) => toolError(unreachable(e)),
+            onSuccess: (statuses) => {
+              const servers = encodeStatuses(statuses)
+              return ok(
+                statuses.map((s) => `${s.name}: ${s.state}${s.pid === null ? "" : ` (pid ${s.pid})`}, ${s.restarts} restart(s)`).join("\n") ||
+                  "no servers configured",
+                { servers: servers.map((s) => ({ ...s })) }
+              )
+            }
+          })
+        ),
+        extra.signal
+      ))
+
+    server.registerTool("manager_restart", {
+      title: "Restart a managed MCP server",
+      description: "Restart one MCP server run by mcp-manager (its whole process group), by name or by its command as written in the config.",
+      inputSchema: { name: z.string().min(1).max(4096).describe("Server name (see manager_status)") },
+      outputSchema: { server: z.record(z.string(), z.unknown()) },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
+    }, ({ name }, extra) =>
+      runner.run(
+        Effect.flatMap(ControlClient, (manager) => manager.Restart({ target: name })).pipe(
+          Effect.scoped,
+          Effect.provide(client),
+          Effect.match({
+            onFailure: (e) => toolError(unreachable(e)),
+            onSuccess: (status) =>
+              ok(`${status.name}: ${status.state}${status.pid === null ? "" : ` (pid ${status.pid})`}`, {
+                server: { ...encodeStatuses([status])[0] }
+              })
+          })
+        ),
+        extra.signal
+      ))
+  }
+
+  return server
+}
