@@ -49,9 +49,12 @@ export const SupervisorLive = Layer.scoped(
     const fibers = yield* FiberMap.make<string>()
     const structure = yield* Effect.makeSemaphore(1)
     let servers: ReadonlyArray<Managed> = []
+    /** Bumped after every change of any server's info or of the set of servers: drives `states`. */
+    const revision = yield* SubscriptionRef.make(0)
+    const bumpRevision = SubscriptionRef.update(revision, (n) => n + 1)
 
     const update = (m: Managed, f: (info: RunInfo) => Partial<RunInfo>) =>
-      SubscriptionRef.update(m.info, (info) => ({ ...info, ...f(info) }))
+      Effect.zipRight(SubscriptionRef.update(m.info, (info) => ({ ...info, ...f(info) })), bumpRevision)
 
     const statusOf = (m: Managed) =>
       Effect.map(SubscriptionRef.get(m.info), (info) =>
@@ -201,6 +204,7 @@ export const SupervisorLive = Layer.scoped(
         yield* Effect.forEach([...removed, ...changed], retire, { concurrency: "unbounded", discard: true })
         yield* Effect.forEach(removed, (m) => logs.forget(m.spec.name), { discard: true })
         servers = next
+        yield* bumpRevision
         const fresh = next.filter((m) => !current.has(m.spec.name) || changed.some((c) => c.spec.name === m.spec.name))
         yield* Effect.forEach(fresh.filter((m) => m.spec.autostart), launch, { concurrency: "unbounded", discard: true })
         const result = {
@@ -227,6 +231,9 @@ export const SupervisorLive = Layer.scoped(
 
     return Supervisor.of({
       status: Effect.suspend(() => Effect.forEach(servers, statusOf)),
+      states: revision.changes.pipe(
+        Stream.mapEffect(() => Effect.suspend(() => Effect.forEach(servers, (m) => Effect.map(SubscriptionRef.get(m.info), (info) => info.state))))
+      ),
       restart: (target) => withServer(target, restartServer),
       // holding the structure lock: no reload can retire a server meanwhile
       restartAll: structure.withPermits(1)(Effect.suspend(() =>
