@@ -3,6 +3,7 @@ import { Deferred, Duration, Effect, Layer, Runtime, Schedule } from "effect"
 import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import { type ChildExit, ChildProcesses, type OutputHandler, SpawnFailed } from "../services/ChildProcesses.js"
+import { ProcessGroups } from "../services/ProcessGroups.js"
 import { ProcessTable, runMarkerVar } from "../services/ProcessTable.js"
 import type { OutputStream } from "../src/protocol.js"
 import type { ServerSpec } from "../src/ServerSpec.js"
@@ -45,6 +46,17 @@ const describeSpawnError = (spec: ServerSpec, error: NodeJS.ErrnoException): str
 
 const hasExited = (child: CP.ChildProcess) => child.exitCode !== null || child.signalCode !== null
 
+/**
+ * The daemon's environment without what systemd meant for the daemon alone: with $NOTIFY_SOCKET a
+ * server could tell systemd it is ready or stopping, or name itself the main process
+ * (the unit has NotifyAccess=all so that systemd-notify, a child, may speak for the daemon).
+ */
+const inheritedEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env }
+  delete env.NOTIFY_SOCKET
+  return env
+}
+
 /** Signal a whole process group (spawned with `detached`, so its id is the leader's pid). */
 const signalGroup = (pgid: number, signal: NodeJS.Signals) =>
   Effect.sync(() => {
@@ -64,6 +76,7 @@ export const ChildProcessesLive = (runId: string) =>
     ChildProcesses,
     Effect.gen(function*() {
       const processes = yield* ProcessTable
+      const groups = yield* ProcessGroups
       let spawnCount = 0
 
       /** Kill whatever is left of one run: its group, and anything carrying its marker. */
@@ -101,6 +114,7 @@ export const ChildProcessesLive = (runId: string) =>
             }
           }
           yield* sweepLeftovers(spec, pid, marker)
+          yield* groups.ended(pid)
           child.stdin?.destroy()
           child.stdout?.destroy()
           child.stderr?.destroy()
@@ -125,7 +139,7 @@ export const ChildProcessesLive = (runId: string) =>
               try {
                 child = CP.spawn(file, args, {
                   cwd: spec.cwd,
-                  env: { ...process.env, ...spec.env, [runMarkerVar]: marker },
+                  env: { ...inheritedEnv(), ...spec.env, [runMarkerVar]: marker },
                   detached: true, // its own process group: stop and sweep the whole group
                   // stdin stays an open pipe (stdio MCP servers exit at EOF); output is always drained
                   stdio: ["pipe", "pipe", "pipe"]
@@ -142,6 +156,13 @@ export const ChildProcessesLive = (runId: string) =>
             }),
             (child) => stop(spec, child, Deferred.await(exit), marker)
           )
+          yield* groups.started({
+            server: spec.name,
+            pgid: child.pid!,
+            marker,
+            stopSignal: spec.stopSignal,
+            stopTimeout: spec.stopTimeout
+          })
           forEachLine(child.stdout!, emit("stdout"))
           forEachLine(child.stderr!, emit("stderr"))
           return { pid: child.pid!, exited: Deferred.await(exit) }

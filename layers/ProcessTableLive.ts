@@ -6,13 +6,17 @@ import { type ProcessQuery, ProcessTable, runMarkerVar } from "../services/Proce
 const readText = (path: string) =>
   Effect.tryPromise(() => Fs.readFile(path, "latin1")).pipe(Effect.option)
 
-/** State and process group from /proc/<pid>/stat; the command name may contain spaces and ")". */
+/** State, process group and start time from /proc/<pid>/stat; the command name may contain spaces and ")". */
 const statOf = (pid: number) =>
   readText(`/proc/${pid}/stat`).pipe(Effect.map(Option.flatMap((stat) => {
+    // fields after the command name, from field 3 (state) on: see proc(5)
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
     const state = fields[0]
     const pgid = Number(fields[2])
-    return state === undefined || Number.isNaN(pgid) ? Option.none() : Option.some({ state, pgid })
+    const startTime = fields[19]
+    return state === undefined || startTime === undefined || Number.isNaN(pgid)
+      ? Option.none()
+      : Option.some({ state, pgid, startTime })
   })))
 
 const hasMarker = (pid: number, marker: string) =>
@@ -59,5 +63,7 @@ export const ProcessTableLive = Layer.succeed(ProcessTable, {
           // already gone
         }
       }
-    })
+    }),
+  startTime: (pid) =>
+    Effect.map(statOf(pid), Option.flatMap(({ startTime, state }) => (state === "Z" || state === "X" ? Option.none() : Option.some(startTime))))
 })

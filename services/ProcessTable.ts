@@ -1,6 +1,6 @@
 // Finding and signalling the processes a server left behind, including ones that left its
 // process group (setsid daemons): every server process carries a marker in its environment.
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Option } from "effect"
 
 /** Environment variable set on every server process; its value identifies one run of one server. */
 export const runMarkerVar = "MCP_MANAGER_RUN"
@@ -17,4 +17,9 @@ export class ProcessTable extends Context.Tag("ProcessTable")<ProcessTable, {
   readonly find: (query: ProcessQuery) => Effect.Effect<ReadonlyArray<number>>
   /** Send a signal to each pid; processes that are already gone are ignored. */
   readonly signal: (pids: ReadonlyArray<number>, signal: NodeJS.Signals) => Effect.Effect<void>
+  /**
+   * When the process started (clock ticks since boot), None when it is gone. A pid and its start
+   * time together name one process: a reused pid has another start time.
+   */
+  readonly startTime: (pid: number) => Effect.Effect<Option.Option<string>>
 }>() {}

@@ -9,10 +9,13 @@ import { ChildProcessesLive } from "../layers/ChildProcessesLive.js"
 import { ConfigSourceLive } from "../layers/ConfigSourceLive.js"
 import { claimSocketPath, ControlServerLive } from "../layers/ControlServerLive.js"
 import { DaemonLive } from "../layers/DaemonLive.js"
+import { ProcessGroupsLive } from "../layers/ProcessGroupsLive.js"
 import { ProcessTableLive } from "../layers/ProcessTableLive.js"
+import { ReadinessLive } from "../layers/ReadinessLive.js"
 import { ServerLogsLive } from "../layers/ServerLogsLive.js"
 import { SupervisorLive } from "../layers/SupervisorLive.js"
-import { resolveSocketPath, socketEnvVar } from "./socketPath.js"
+import { SystemdNotifyLive } from "../layers/SystemdNotifyLive.js"
+import { resolveRuntimeDir, resolveSocketPath, runtimeDirDescription, socketEnvVar } from "./socketPath.js"
 import { version } from "./version.js"
 
 const uid = process.getuid?.() ?? 0
@@ -39,6 +42,13 @@ const options = {
     Options.withDescription("Let members of this group use the socket (mode 0660 instead of 0600)"),
     Options.optional
   ),
+  runtimeDir: Options.text("runtime-dir").pipe(
+    Options.withDescription(
+      "Where the daemon records the process groups it started, so that after a kill -9 of the daemon the next start " +
+        `(same runtime directory and socket) stops what is left of them. Falls back to ${runtimeDirDescription}`
+    ),
+    Options.optional
+  ),
   logDir: Options.text("log-dir").pipe(
     Options.withDescription("Also write each server's output to <dir>/<name>.log, rotated by size"),
     Options.optional
@@ -62,10 +72,19 @@ const options = {
 
 type DaemonOptions = Command.Command.ParseConfig<typeof options>
 
+/** Exit status for an invalid config (sysexits EX_CONFIG): the unit does not restart on it. */
+const exitConfigInvalid = 78
+
 const daemonLayer = (opts: DaemonOptions, socket: string) => {
   const runId = `${process.pid}-${Date.now().toString(36)}`
+  // built first: stops whatever a killed predecessor left before any server starts
+  const groups = ProcessGroupsLive({
+    dir: resolveRuntimeDir(Option.getOrUndefined(opts.runtimeDir), process.env, uid),
+    socket,
+    runId
+  }).pipe(Layer.provide(ProcessTableLive))
   const supervision = SupervisorLive.pipe(
-    Layer.provide(ChildProcessesLive(runId).pipe(Layer.provide(ProcessTableLive))),
+    Layer.provide(ChildProcessesLive(runId).pipe(Layer.provide(Layer.merge(ProcessTableLive, groups)))),
     Layer.provideMerge(ServerLogsLive({
       tailLines: Math.max(1, opts.logLines),
       dir: Option.getOrUndefined(opts.logDir),
@@ -74,10 +93,12 @@ const daemonLayer = (opts: DaemonOptions, socket: string) => {
       echo: !opts.quiet
     }))
   )
-  return ControlServerLive({ path: socket, group: Option.getOrUndefined(opts.socketGroup) }).pipe(
+  const daemon = ControlServerLive({ path: socket, group: Option.getOrUndefined(opts.socketGroup) }).pipe(
     Layer.provide(DaemonLive(socket)),
-    Layer.provide(Layer.merge(supervision, ConfigSourceLive(Path.resolve(opts.config))))
+    Layer.provideMerge(Layer.merge(supervision, ConfigSourceLive(Path.resolve(opts.config))))
   )
+  // last to start, first to stop: READY=1 when all of the above is up, STOPPING=1 before it stops
+  return ReadinessLive.pipe(Layer.provide(daemon), Layer.provide(SystemdNotifyLive))
 }
 
 const run = (opts: DaemonOptions) =>
@@ -95,7 +116,7 @@ const run = (opts: DaemonOptions) =>
       ConfigInvalid: (error) =>
         Effect.zipRight(
           Console.error(`mcp-manager: invalid config ${error.file}:\n${error.problems.map((p) => `  ${p}`).join("\n")}`),
-          Effect.sync(() => (process.exitCode = 1))
+          Effect.sync(() => (process.exitCode = exitConfigInvalid))
         ),
       SocketUnavailable: (error) =>
         Effect.zipRight(Console.error(`mcp-manager: ${error.message}`), Effect.sync(() => (process.exitCode = 1)))

@@ -25,3 +25,14 @@ export const defaultStateDir = (env: NodeJS.ProcessEnv, uid: number): string =>
     : env.XDG_RUNTIME_DIR
     ? Path.join(env.XDG_RUNTIME_DIR, "mcp-manager")
     : `/tmp/mcp-manager-${uid}`
+
+export const runtimeDirDescription =
+  "$RUNTIME_DIRECTORY (set by systemd's RuntimeDirectory=), then /run/mcp-manager for root, else " +
+  "$XDG_RUNTIME_DIR/mcp-manager (or /tmp/mcp-manager-<uid>)"
+
+/**
+ * `--runtime-dir`, else `$RUNTIME_DIRECTORY` (systemd's RuntimeDirectory=; the first, if it names
+ * several), else the default for this user.
+ */
+export const resolveRuntimeDir = (flag: string | undefined, env: NodeJS.ProcessEnv, uid: number): string =>
+  Path.resolve(flag ?? (env.RUNTIME_DIRECTORY?.split(":")[0] || defaultStateDir(env, uid)))

@@ -1,4 +1,5 @@
 // The real daemon on a real socket with real child processes, driven by the real mcpctl.
+import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
@@ -158,10 +159,10 @@ ${"exec sleep 1000"}
     const config = Path.join(dir, "bad.conf")
     Fs.writeFileSync(config, "sleep 1\n[x y] sleep 2\n")
     const result = await run(process.execPath, [daemonJs, "--config", config, "--socket", Path.join(dir, "s.sock")])
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(78) // EX_CONFIG: the systemd unit does not restart on it
     expect(result.stderr).toContain(`mcp-manager: invalid config ${config}:\n  line 2: invalid server name "[x y]"`)
     const missing = await run(process.execPath, [daemonJs, "--config", Path.join(dir, "nope.conf"), "--socket", Path.join(dir, "s.sock")])
-    expect(missing.code).toBe(1)
+    expect(missing.code).toBe(78)
     expect(missing.stderr).toContain("cannot read the config: no such file")
   })
 
@@ -182,6 +183,68 @@ ${"exec sleep 1000"}
     expect(third.log()).toContain(`removing stale socket ${first.socket}`)
     expect((await ctlAt(first.socket)("status", "--json")).code).toBe(0)
     process.kill(orphan, "SIGKILL") // what the SIGKILLed daemon could not stop
+  })
+
+  it("after its own kill -9, the next start stops what it left before starting servers, and never a stranger", async () => {
+    const dir = tempDir()
+    const script = Path.join(dir, "family.sh")
+    // a group member that ignores SIGTERM, and one that left the group with setsid
+    Fs.writeFileSync(script, `#!/bin/sh
+(trap '' TERM; exec sleep 1001) &
+echo $! > "$1/stubborn.pid"
+setsid sleep 1002 &
+echo $! > "$1/escaped.pid"
+${"exec sleep 1000"}
+`)
+    Fs.chmodSync(script, 0o755)
+    const config = JSON.stringify({ mcpServers: { family: { command: script, args: [dir], stopTimeout: "1s" } } })
+    const first = await startDaemon({ config, configName: "servers.json" })
+    const leader = (await first.running("family")).pid!
+    const stubborn = await readPid(Path.join(dir, "stubborn.pid"))
+    const escaped = await readPid(Path.join(dir, "escaped.pid"))
+    Fs.rmSync(Path.join(dir, "stubborn.pid"))
+
+    // the record names the group, in the runtime directory
+    const [recordName, ...others] = Fs.readdirSync(first.runtimeDir)
+    expect(others).toEqual([])
+    const recordFile = Path.join(first.runtimeDir, recordName!)
+    const record = JSON.parse(Fs.readFileSync(recordFile, "utf8")) as {
+      runId: string
+      daemonPid: number
+      groups: Array<{ server: string; pgid: number; marker: string; stopSignal: string; stopTimeoutMillis: number }>
+    }
+    expect(record.daemonPid).toBe(first.process.pid)
+    expect(record.groups).toEqual([{ server: "family", pgid: leader, marker: `${record.runId}/family/1`, stopSignal: "SIGTERM", stopTimeoutMillis: 1000 }])
+
+    await first.stop("SIGKILL")
+    expect([leader, stubborn, escaped].filter(isAlive)).toEqual([leader, stubborn, escaped])
+
+    // An unrelated process whose pid (and so process group) the record names, as after pid reuse:
+    // it does not carry the killed daemon's marker, so it must survive.
+    const stranger = CP.spawn("sleep", ["1003"], { detached: true, stdio: "ignore" })
+    try {
+      const recordedStranger = { server: "ghost", pgid: stranger.pid!, marker: `${record.runId}/ghost/7`, stopSignal: "SIGTERM", stopTimeoutMillis: 1000 }
+      Fs.writeFileSync(recordFile, JSON.stringify({ ...record, groups: [...record.groups, recordedStranger] }))
+
+      const second = await startDaemon({ config, configName: "servers.json", socket: first.socket, runtimeDir: first.runtimeDir })
+      // ready means: the leftovers are gone, and they went before the new server started
+      expect([leader, stubborn, escaped].filter(isAlive)).toEqual([])
+      const log = second.log()
+      const stopping = log.indexOf(`stopping 3 process(es) left by a previous mcp-manager (pid ${record.daemonPid})`)
+      expect(stopping).toBeGreaterThan(-1)
+      expect(log).toMatch(/no exit 1s after the stop signal; sending SIGKILL/) // the stubborn one
+      expect(log.indexOf("message=started")).toBeGreaterThan(stopping)
+      expect(isAlive(stranger.pid!)).toBe(true)
+      const restarted = await second.running("family")
+      expect(restarted.pid).not.toBe(leader)
+
+      // a clean stop leaves no record behind
+      expect(await second.stop()).toEqual({ code: 0, signal: null })
+      expect(Fs.readdirSync(first.runtimeDir)).toEqual([])
+      expect(isAlive(stranger.pid!)).toBe(true)
+    } finally {
+      stranger.kill("SIGKILL")
+    }
   })
 
   it("survives junk on the socket and keeps answering well-behaved clients", async () => {

@@ -73,6 +73,8 @@ export interface StatusJson {
 export interface Daemon {
   readonly dir: string
   readonly socket: string
+  /** Where the daemon records the process groups it started (`--runtime-dir`). */
+  readonly runtimeDir: string
   readonly configFile: string
   readonly process: CP.ChildProcess
   /** Everything the daemon wrote to stderr so far. */
@@ -96,6 +98,8 @@ export interface StartOptions {
   readonly args?: ReadonlyArray<string>
   /** Socket path (default: in the test's own temporary directory). */
   readonly socket?: string
+  /** `--runtime-dir` (default: in the test's own temporary directory, so daemons never meet in /run). */
+  readonly runtimeDir?: string
   readonly env?: NodeJS.ProcessEnv
   /** Wait for the socket to answer (default true). */
   readonly waitReady?: boolean
@@ -109,8 +113,10 @@ export const startDaemon = async (options: StartOptions): Promise<Daemon> => {
   const dir = tempDir()
   const configFile = Path.join(dir, options.configName ?? "mcp_server.conf")
   const socket = options.socket ?? Path.join(dir, "mcp.sock")
+  const runtimeDir = options.runtimeDir ?? Path.join(dir, "run")
   Fs.writeFileSync(configFile, options.config)
-  const child = CP.spawn(process.execPath, [daemonJs, "--config", configFile, "--socket", socket, ...(options.args ?? [])], {
+  const args = ["--config", configFile, "--socket", socket, "--runtime-dir", runtimeDir, ...(options.args ?? [])]
+  const child = CP.spawn(process.execPath, [daemonJs, ...args], {
     cwd: dir,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "ignore", "pipe"]
@@ -134,6 +140,7 @@ export const startDaemon = async (options: StartOptions): Promise<Daemon> => {
   const daemon: Daemon = {
     dir,
     socket,
+    runtimeDir,
     configFile,
     process: child,
     log: () => log,
