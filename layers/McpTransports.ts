@@ -129,6 +129,9 @@ export const serveHttp = (makeServer: () => McpServer, options: { readonly host:
           await closed
         })
     )
-    yield* Effect.logInfo(`serving MCP over Streamable HTTP on http://${options.host}:${options.port}/mcp`)
+    const address = http.address()
+    const port = typeof address === "object" && address !== null ? address.port : options.port
+    allowedHosts.push(`${options.host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`) // when port 0 picked one
+    yield* Effect.logInfo(`serving MCP over Streamable HTTP on http://${options.host}:${port}/mcp`)
     return yield* Effect.never
   })

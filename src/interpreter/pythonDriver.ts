@@ -24,6 +24,7 @@ except OSError:
 if nproc > 0:
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
+driver_pid = os.getpid()
 channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 requests_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
 null = os.open(os.devnull, os.O_RDONLY)
@@ -33,6 +34,8 @@ sys.stdin = open(os.devnull)
 send_lock = threading.Lock()
 
 def send(event):
+    if os.getpid() != driver_pid:
+        return  # a process forked by the user's code must never speak for the driver
     line = json.dumps(event, ensure_ascii=False) + "\n"
     with send_lock:
         channel.write(line)
@@ -144,7 +147,7 @@ def handle(request):
         forwarders.append(forwarder)
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
-    error, value = None, None
+    error, value, status = None, None, 0
     started = time.monotonic()
     running = True
     try:
@@ -156,10 +159,14 @@ def handle(request):
     except SystemExit as exit:
         if exit.code not in (None, 0):
             error = describe(exit)
+            status = exit.code if isinstance(exit.code, int) else 1
     except BaseException as exception:
         error = describe(exception)
+        status = 1
     finally:
         running = False
+    if os.getpid() != driver_pid:
+        os._exit(status)  # a fork of the driver (os.fork in user code) that got here is done
     seconds = time.monotonic() - started
     for stream in (sys.stdout, sys.stderr):
         try:
