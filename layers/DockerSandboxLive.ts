@@ -67,8 +67,11 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
       let generation = 0
       let leftoversChecked = false
 
+      /** One Docker API call, bounded in time: a hung engine must not hang a tool call forever. */
       const call = <A>(what: string, f: () => Promise<A>) =>
-        Effect.tryPromise({ try: f, catch: (error) => ({ what, error }) })
+        Effect.tryPromise({ try: f, catch: (error) => ({ what, error }) }).pipe(
+          Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => ({ what, error: new Error("no answer from the Docker engine within 60s") }) })
+        )
       const unavailable = (what: string) => (e: { what: string; error: unknown }) =>
         new SandboxUnavailable({ reason: `${what}: ${reasonOf(e.error)}` })
 
@@ -112,7 +115,9 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
       const ensureImage = call("inspect image", () => docker.getImage(settings.image).inspect()).pipe(
         Effect.asVoid,
         Effect.catchAll(() =>
-          pull.pipe(Effect.mapError((e) =>
+          pull.pipe(
+            Effect.timeoutFail({ duration: "30 minutes", onTimeout: () => ({ what: "pull", error: new Error("the pull took more than 30 minutes") }) }),
+            Effect.mapError((e) =>
             new SandboxUnavailable({
               reason: `image ${settings.image} is not available locally and could not be pulled (${reasonOf(e.error)}). ` +
                 `Build one without a registry with docker/build-offline-image.sh, or set DOCKER_IMAGE to an image you have (any image with python3)`
@@ -231,6 +236,17 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
           Effect.tap(() => Effect.logInfo(`sandbox container ${c.container.id.slice(0, 12)} removed`)),
           Effect.ignore
         )
+
+      // containers of an earlier run that was killed: removed at start when the engine answers,
+      // else before the first container is created
+      yield* engineReachable.pipe(
+        Effect.zipRight(Effect.suspend(() => {
+          leftoversChecked = true
+          return removeLeftovers
+        })),
+        Effect.ignore,
+        Effect.forkScoped
+      )
 
       yield* Effect.addFinalizer(() =>
         Effect.flatMap(Ref.get(current), (c) => (c === undefined ? Effect.void : removeContainer(c)))

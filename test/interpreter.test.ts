@@ -323,6 +323,17 @@ describe("lifecycle and transports", () => {
     expect(sandboxContainers(second.pid)).toHaveLength(0)
   })
 
+  it("says how to get an image when DOCKER_IMAGE is missing and cannot be pulled", async () => {
+    const py = await startInterpreter({ DOCKER_IMAGE: "mcp-test-no-such-image:1" })
+    const result = await py.call("run_code", { code: "1" })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toMatch(
+      /^image mcp-test-no-such-image:1 is not available locally and could not be pulled \(.+\)\. Build one without a registry with docker\/build-offline-image\.sh, or set DOCKER_IMAGE/
+    )
+    expect((await py.call("init")).isError).toBe(true)
+    await py.close()
+  })
+
   it("refuses invalid settings at start, naming the variable", async () => {
     const { run } = await import("./support/daemon.js")
     const { serverJs } = await import("./support/interpreter.js")
