@@ -3,7 +3,8 @@
 # end-to-end test of the systemd unit, with no image registry: debootstrap
 # from the Debian mirror, then `docker import`. The build verifies that the
 # image boots, that the host's node runs inside it and that a Type=notify unit
-# becomes active.
+# becomes active. sudo is in it because test/systemd.test.ts runs the README's
+# install steps, which use it, verbatim.
 #
 # Usage: test/systemd/build-image.sh [TAG]      (default: mcp-manager-systemd-test:bookworm)
 # Env:   FORCE=1         rebuild even if TAG exists with the current recipe
@@ -45,7 +46,7 @@ set -euo pipefail
 readonly DEFAULT_TAG='mcp-manager-systemd-test:bookworm'
 readonly SUITE='bookworm'
 readonly MIRROR="${MIRROR:-http://deb.debian.org/debian}"
-readonly PACKAGES='systemd,systemd-sysv,dbus,procps,python3'
+readonly PACKAGES='systemd,systemd-sysv,dbus,procps,python3,sudo'
 readonly CHANGES=(
   'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   'ENV container=docker'
