@@ -1,7 +1,7 @@
 // Sandbox on a Docker engine through dockerode: one locked-down container per server process,
 // created on first use, recreated when it dies or on reset, removed when the server stops.
 import Docker from "dockerode"
-import { Effect, Layer, Ref } from "effect"
+import { Data, Effect, Layer, Ref, Schedule } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import { PassThrough } from "node:stream"
@@ -49,6 +49,9 @@ const reasonOf = (error: unknown): string => {
 
 const statusOf = (error: unknown): number | undefined =>
   error instanceof Error ? (error as { statusCode?: number }).statusCode : undefined
+
+/** The container vanished under an exec: worth one retry in a fresh container. */
+class ContainerGone extends Data.TaggedError("ContainerGone")<{ readonly reason: string }> {}
 
 interface Current {
   readonly container: Docker.Container
@@ -252,7 +255,16 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
         Effect.flatMap(Ref.get(current), (c) => (c === undefined ? Effect.void : removeContainer(c)))
       )
 
-      const exec = (command: ReadonlyArray<string>, options: { user: string; workingDir?: string; env?: Readonly<Record<string, string>> }) =>
+      type ExecOptions = { user: string; workingDir?: string; env?: Readonly<Record<string, string>> }
+
+      /** Run in the current container; if it turns out to be gone, once more in a fresh one. */
+      const exec = (command: ReadonlyArray<string>, options: ExecOptions) =>
+        execIn(command, options).pipe(
+          Effect.catchTag("ContainerGone", () => execIn(command, options)),
+          Effect.catchTag("ContainerGone", (e) => Effect.fail(new SandboxUnavailable({ reason: e.reason })))
+        )
+
+      const execIn = (command: ReadonlyArray<string>, options: ExecOptions) =>
         Effect.gen(function*() {
           const c = yield* ensureCurrent
           const cmd = command.map((part, i) => (i === 0 && part === "python" ? c.python : part))
@@ -270,14 +282,11 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
           if (created._tag === "Left") {
             // 404/409: the container was killed or removed behind our back; the next call starts a new one
             const status = statusOf(created.left.error)
-            if (status === 404 || status === 409 || !(yield* isRunning(c.container))) yield* forget(c.generation)
-            return yield* Effect.fail(
-              new SandboxUnavailable({
-                reason: status === 404 || status === 409
-                  ? "the sandbox container is gone (killed or removed from outside); the next call starts a new one"
-                  : `cannot run in the sandbox: ${reasonOf(created.left.error)}`
-              })
-            )
+            if (status === 404 || status === 409 || !(yield* isRunning(c.container))) {
+              yield* forget(c.generation)
+              return yield* Effect.fail(new ContainerGone({ reason: `the sandbox container stopped and could not be replaced: ${reasonOf(created.left.error)}` }))
+            }
+            return yield* Effect.fail(new SandboxUnavailable({ reason: `cannot run in the sandbox: ${reasonOf(created.left.error)}` }))
           }
           const execution = created.right
           const duplex = yield* Effect.acquireRelease(
@@ -316,9 +325,13 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
           Effect.gen(function*() {
             const c = yield* Ref.get(current)
             if (c === undefined || c.generation !== gen) return false
-            const running = yield* isRunning(c.container)
-            if (!running) yield* forget(gen)
-            return running
+            // just after a kill the engine may still report the container running: look a few times
+            const stopped = yield* isRunning(c.container).pipe(
+              Effect.repeat({ schedule: Schedule.spaced("200 millis").pipe(Schedule.upTo("1 second")), while: (running) => running }),
+              Effect.map((running) => !running)
+            )
+            if (stopped) yield* forget(gen)
+            return !stopped
           }),
         reset: lock.withPermits(1)(Effect.gen(function*() {
           const c = yield* Ref.get(current)

@@ -19,6 +19,7 @@ export interface RunOutcome {
   readonly error: DriverError | null
   readonly value: string | null
   readonly seconds: number
+  readonly notes: ReadonlyArray<string>
   /** True when the run was stopped by a KeyboardInterrupt we sent (timeout or cancellation). */
   readonly interrupted: boolean
 }
@@ -127,6 +128,7 @@ export const startInterpreter = (spec: InterpreterSpec) =>
           error: collected.event.error,
           value: collected.event.value,
           seconds: collected.event.seconds,
+          notes: collected.event.notes,
           interrupted
         })
 

@@ -138,9 +138,13 @@ export const SessionsLive = (settings: SessionSettings) =>
         error: outcome.error,
         value: outcome.value,
         seconds: outcome.seconds,
-        notes: outcome.interrupted
-          ? [...notes, `timed out after ${timeoutText} (PY_EXEC_TIMEOUT): interrupted with KeyboardInterrupt; the session's variables are kept`]
-          : notes
+        notes: [
+          ...notes,
+          ...outcome.notes,
+          ...(outcome.interrupted
+            ? [`timed out after ${timeoutText} (PY_EXEC_TIMEOUT): interrupted with KeyboardInterrupt; the session's variables are kept`]
+            : [])
+        ]
       })
 
       const runIn = (session: Session, temporary: boolean, request: RunRequest, onOutput?: (stream: "stdout" | "stderr", text: string) => Effect.Effect<void>) =>

@@ -11,7 +11,7 @@
 //        {"t":"done","id":"1","error":null|{type,message,traceback},"value":null|"repr",
 //         "seconds":0.01,"cut":{"stdout":0,"stderr":0},"tail":{"stdout":"","stderr":""}}
 export const pythonDriver = String.raw`
-import ast, codecs, json, linecache, os, queue, resource, runpy, signal, sys, threading, time, traceback
+import ast, codecs, json, linecache, os, queue, resource, runpy, select, signal, sys, threading, time, traceback
 
 session_dir, nproc = sys.argv[1], int(sys.argv[2])
 os.makedirs(session_dir, mode=0o700, exist_ok=True)
@@ -61,41 +61,99 @@ def read_requests():
     work.put(None)
 threading.Thread(target=read_requests, daemon=True).start()
 
-class Forwarder(threading.Thread):
-    """Reads one stream's pipe; sends the first cap bytes as they come, keeps a bounded tail."""
-    def __init__(self, fd, stream, request_id, cap):
-        super().__init__(daemon=True)
-        self.fd, self.stream, self.request_id, self.cap = fd, stream, request_id, cap
+class Capture:
+    """One stream of one run: the first cap bytes are sent as they come, a bounded tail is kept."""
+    def __init__(self, stream, request_id, cap):
+        self.stream, self.request_id, self.cap = stream, request_id, cap
         self.sent = 0
         self.cut = 0
-        self.tail = b""
+        self.tail = bytearray()
         self.tail_cap = max(cap // 5, 1)
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.live = True
-    def run(self):
-        while True:
-            try:
-                chunk = os.read(self.fd, 65536)
-            except OSError:
-                break
-            if not chunk or not self.live:
-                break
-            room = self.cap - self.sent
-            head, rest = chunk[:room], chunk[room:]
-            if head:
-                self.sent += len(head)
-                text = self.decoder.decode(head)
-                if text:
-                    send({"t": "out", "id": self.request_id, "s": self.stream, "d": text})
-            if rest:
-                self.cut += len(rest)
-                self.tail = (self.tail + rest)[-self.tail_cap:]
-        os.close(self.fd)
+        self.closed = threading.Event()
+        self.pending = []
+        self.pending_bytes = 0
+    def take(self, chunk):
+        if not self.live:
+            return  # the run is over; a background process still writes to its pipe
+        room = self.cap - self.sent
+        head, rest = chunk[:room], chunk[room:]
+        if head:
+            self.sent += len(head)
+            self.pending.append(head)
+            self.pending_bytes += len(head)
+        if rest:
+            self.cut += len(rest)
+            self.tail += rest
+            if len(self.tail) > 2 * self.tail_cap:  # trim now and then, not on every chunk
+                del self.tail[:-self.tail_cap]
+    def flush(self):
+        """Send what arrived since the last flush as one event (many tiny writes, few messages)."""
+        if self.pending:
+            text = self.decoder.decode(b"".join(self.pending))
+            self.pending, self.pending_bytes = [], 0
+            if text:
+                send({"t": "out", "id": self.request_id, "s": self.stream, "d": text})
     def finish(self):
-        self.join(0.5)
-        self.live = False  # a background process may still hold the pipe: stop forwarding it
-        cut = max(self.cut - len(self.tail), 0)
-        return cut, self.tail.decode("utf-8", "replace")
+        self.closed.wait(0.5)
+        self.live = False
+        pump.flush_now(self)
+        tail = bytes(self.tail[-self.tail_cap:])
+        return max(self.cut - len(tail), 0), tail.decode("utf-8", "replace")
+
+class Pump(threading.Thread):
+    """One long-lived thread reads every capture pipe (poll), so a run needs no new thread: a
+    fork bomb that exhausts the session's process limit cannot break output capture."""
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.added = queue.Queue()
+        self.wake_r, self.wake_w = os.pipe()
+        self.poller = select.poll()
+        self.captures = {}
+        self.flush_lock = threading.Lock()
+    def add(self, fd, capture):
+        self.added.put((fd, capture))
+        os.write(self.wake_w, b".")
+    def flush_now(self, capture):
+        with self.flush_lock:
+            capture.flush()
+    def run(self):
+        self.poller.register(self.wake_r, select.POLLIN)
+        last_flush = time.monotonic()
+        while True:
+            waiting = any(c.pending for c in self.captures.values())
+            ready = self.poller.poll(20 if waiting else None)
+            now = time.monotonic()
+            if waiting and (not ready or now - last_flush >= 0.02 or any(c.pending_bytes > 65536 for c in self.captures.values())):
+                with self.flush_lock:
+                    for capture in self.captures.values():
+                        capture.flush()
+                last_flush = now
+            for fd, _ in ready:
+                if fd == self.wake_r:
+                    os.read(self.wake_r, 4096)
+                    while not self.added.empty():
+                        new_fd, capture = self.added.get()
+                        self.captures[new_fd] = capture
+                        self.poller.register(new_fd, select.POLLIN)
+                    continue
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    chunk = b""
+                capture = self.captures.get(fd)
+                if chunk and capture is not None:
+                    with self.flush_lock:  # finish() may flush from the main thread
+                        capture.take(chunk)
+                    continue
+                self.poller.unregister(fd)
+                os.close(fd)
+                if capture is not None:
+                    self.flush_now(capture)
+                    self.captures.pop(fd).closed.set()
+pump = Pump()
+pump.start()
 
 namespace = {"__name__": "__main__", "__builtins__": __builtins__}
 
@@ -128,6 +186,18 @@ def describe(error):
     lines += traceback.format_exception_only(type(error), error)
     return {"type": type(error).__name__, "message": str(error), "traceback": "".join(lines)}
 
+def stray_processes():
+    """Processes of this session's uid other than the driver (the sandbox shows only its own)."""
+    count, me, uid = 0, os.getpid(), os.getuid()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != me:
+            try:
+                if os.stat("/proc/" + entry).st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
 def handle(request):
     global running
     request_id, cap = request["id"], request["cap"]
@@ -137,14 +207,14 @@ def handle(request):
         except Exception:
             pass
     saved = (os.dup(1), os.dup(2))
-    forwarders = []
+    captures = []
     for fd, name in ((1, "stdout"), (2, "stderr")):
         r, w = os.pipe()
         os.dup2(w, fd)
         os.close(w)
-        forwarder = Forwarder(r, name, request_id, cap)
-        forwarder.start()
-        forwarders.append(forwarder)
+        capture = Capture(name, request_id, cap)
+        pump.add(r, capture)
+        captures.append(capture)
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     error, value, status = None, None, 0
@@ -177,8 +247,13 @@ def handle(request):
     os.dup2(saved[1], 2)
     os.close(saved[0])
     os.close(saved[1])
-    (out_cut, out_tail), (err_cut, err_tail) = (f.finish() for f in forwarders)
-    send({"t": "done", "id": request_id, "error": error, "value": value, "seconds": seconds,
+    (out_cut, out_tail), (err_cut, err_tail) = (c.finish() for c in captures)
+    notes = []
+    strays = stray_processes()
+    if nproc > 0 and strays >= nproc // 2:
+        os.kill(-1, signal.SIGKILL)  # every process of this session's uid except the driver itself
+        notes.append("%d processes left running by the code (a fork bomb?) were killed: the session's process limit is %d" % (strays, nproc))
+    send({"t": "done", "id": request_id, "error": error, "value": value, "seconds": seconds, "notes": notes,
           "cut": {"stdout": out_cut, "stderr": err_cut}, "tail": {"stdout": out_tail, "stderr": err_tail}})
 
 send({"t": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})

@@ -22,6 +22,8 @@ export const DriverEvent = Schema.Union(
     id: Schema.String,
     error: Schema.NullOr(DriverError),
     value: Schema.NullOr(Schema.String),
+    /** What the driver did besides running the code (e.g. killed a fork bomb's processes). */
+    notes: Schema.Array(Schema.String),
     seconds: Schema.Number,
     cut: Streams(Schema.Int),
     tail: Streams(Schema.String)
