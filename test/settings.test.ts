@@ -51,3 +51,15 @@ describe("code interpreter settings", () => {
       }
     }))
 })
+
+describe("README", () => {
+  it("lists every setting with its default and meaning, as the code has them", async () => {
+    const Fs = await import("node:fs")
+    const { variables } = await import("../src/interpreter/settings.js")
+    const readme = Fs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    for (const v of Object.values(variables)) {
+      const row = `| \`${v.name}\` | ${v.defaultValue === undefined ? "–" : `\`${v.defaultValue}\``} | ${v.description} |`
+      expect(readme, v.name).toContain(row)
+    }
+  })
+})
