@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: ["test/faults/**", "node_modules/**"],
     // Integration tests start real daemons and processes; a slow CI box must not fail them on time.
     testTimeout: 60_000,
     hookTimeout: 60_000

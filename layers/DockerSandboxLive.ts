@@ -230,14 +230,17 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
         return fresh
       }))
 
-      const forget = (generationToDrop: number) =>
-        Ref.update(current, (c) => (c?.generation === generationToDrop ? undefined : c))
-
       const removeContainer = (c: Current) =>
         call("remove", () => c.container.remove({ force: true, v: true })).pipe(
           Effect.timeout("10 seconds"),
           Effect.tap(() => Effect.logInfo(`sandbox container ${c.container.id.slice(0, 12)} removed`)),
           Effect.ignore
+        )
+
+      /** A container found dead: drop it (and its remains), the next use starts another. */
+      const forget = (generationToDrop: number) =>
+        Ref.modify(current, (c) => (c?.generation === generationToDrop ? [c, undefined] : [undefined, c])).pipe(
+          Effect.flatMap((dropped) => (dropped === undefined ? Effect.void : Effect.forkDaemon(removeContainer(dropped))))
         )
 
       // containers of an earlier run that was killed: removed at start when the engine answers,

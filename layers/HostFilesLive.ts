@@ -34,6 +34,8 @@ const describeErrno = (error: unknown): string => {
       return "is a directory"
     case "ENOTDIR":
       return "a component of the path is not a directory"
+    case "ELOOP":
+      return "too many levels of symbolic links (a loop?)"
     default:
       return error instanceof Error ? error.message : String(error)
   }

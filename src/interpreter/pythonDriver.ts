@@ -95,8 +95,8 @@ class Capture:
             self.pending, self.pending_bytes = [], 0
             if text:
                 send({"t": "out", "id": self.request_id, "s": self.stream, "d": text})
-    def finish(self):
-        self.closed.wait(0.5)
+    def finish(self, deadline):
+        self.closed.wait(max(deadline - time.monotonic(), 0))
         self.live = False
         pump.flush_now(self)
         tail = bytes(self.tail[-self.tail_cap:])
@@ -247,7 +247,9 @@ def handle(request):
     os.dup2(saved[1], 2)
     os.close(saved[0])
     os.close(saved[1])
-    (out_cut, out_tail), (err_cut, err_tail) = (c.finish() for c in captures)
+    # a background process may keep a pipe open: wait for the rest of the output half a second at most
+    deadline = time.monotonic() + 0.5
+    (out_cut, out_tail), (err_cut, err_tail) = (c.finish(deadline) for c in captures)
     notes = []
     strays = stray_processes()
     if nproc > 0 and strays >= nproc // 2:
