@@ -324,13 +324,12 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
       return Sandbox.of({
         ensure: Effect.map(ensureCurrent, (c) => c.generation),
         exec,
-        alive: (gen) =>
+        alive: (gen, patience = 0) =>
           Effect.gen(function*() {
             const c = yield* Ref.get(current)
             if (c === undefined || c.generation !== gen) return false
-            // just after a kill the engine may still report the container running: look a few times
             const stopped = yield* isRunning(c.container).pipe(
-              Effect.repeat({ schedule: Schedule.spaced("200 millis").pipe(Schedule.upTo("1 second")), while: (running) => running }),
+              Effect.repeat({ schedule: Schedule.spaced("200 millis").pipe(Schedule.upTo(patience)), while: (running) => running }),
               Effect.map((running) => !running)
             )
             if (stopped) yield* forget(gen)

@@ -160,7 +160,9 @@ export const SessionsLive = (settings: SessionSettings) =>
             Effect.map((outcome) => toResult(session, temporary, outcome, notes)),
             Effect.catchTag("InterpreterLost", (lost) =>
               Effect.gen(function*() {
-                const stillRunning = yield* sandbox.alive(interpreter.generation)
+                // killed by a signal (exit 137, or no exit code at all) is how a container kill looks too
+                const killed = lost.exitCode === null || lost.exitCode === 137
+                const stillRunning = yield* sandbox.alive(interpreter.generation, killed ? "3 seconds" : 0)
                 yield* stopInterpreter(session)
                 if (stillRunning) yield* killSessionProcesses(session, false)
                 const timedOut = lost.detail === "did not stop after KeyboardInterrupt"

@@ -10,6 +10,14 @@ if ! command -v dockerd >/dev/null 2>&1; then
   echo "ensure-docker: no Docker engine answers and dockerd is not installed (apt-get install docker.io)" >&2
   exit 1
 fi
+# a dockerd that is still shutting down holds its pid file: wait for it, then drop a stale one
+for _ in $(seq 1 120); do
+  pgrep -x dockerd >/dev/null || break
+  sleep 0.5
+done
+if [ -f /var/run/docker.pid ] && ! pgrep -x dockerd >/dev/null; then
+  rm -f /var/run/docker.pid
+fi
 echo "ensure-docker: starting dockerd (log: /var/log/dockerd.log)" >&2
 nohup dockerd --bridge=none --iptables=false >/var/log/dockerd.log 2>&1 &
 for _ in $(seq 1 120); do

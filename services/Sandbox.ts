@@ -1,5 +1,5 @@
 // The sandbox container and running programs in it.
-import { Context, type Effect, Schema, type Scope } from "effect"
+import { Context, type Duration, type Effect, Schema, type Scope } from "effect"
 import type { Readable, Writable } from "node:stream"
 
 /** Docker unreachable, the image missing, the container gone: the reason says which and what to do. */
@@ -34,8 +34,11 @@ export class Sandbox extends Context.Tag("Sandbox")<Sandbox, {
   readonly ensure: Effect.Effect<number, SandboxUnavailable>
   /** Run `command` (argv; `python` is replaced by the image's python3 or python). */
   readonly exec: (command: ReadonlyArray<string>, options: SandboxExecOptions) => Effect.Effect<SandboxProcess, SandboxUnavailable, Scope.Scope>
-  /** Is the container of this generation still running? */
-  readonly alive: (generation: number) => Effect.Effect<boolean>
+  /**
+   * Is the container of this generation still running? Just after a kill the engine may still
+   * say so: with `patience`, look again for that long before believing it.
+   */
+  readonly alive: (generation: number, patience?: Duration.DurationInput) => Effect.Effect<boolean>
   /** Remove the container; the next use starts a fresh one. */
   readonly reset: Effect.Effect<void>
 }>() {}

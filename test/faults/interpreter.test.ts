@@ -292,6 +292,8 @@ describe("the sandbox and the engine failing under the server", () => {
     const stopEngine = () => {
       CP.execSync("pkill -TERM -x dockerd || true")
       CP.execSync("for i in $(seq 1 100); do docker info >/dev/null 2>&1 || exit 0; sleep 0.2; done; exit 1")
+      // the API is gone; dockerd itself may still be stopping containers for a while
+      CP.execSync("for i in $(seq 1 300); do pgrep -x dockerd >/dev/null || exit 0; sleep 0.2; done; exit 1")
     }
     stopEngine()
     const down = await py.call("run_code", { code: "1" })
