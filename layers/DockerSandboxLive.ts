@@ -167,12 +167,12 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
           return yield* Effect.fail(unavailable(`cannot start the sandbox container from ${settings.image}`)(started.left))
         })
 
-      /** /workspace/sessions is shared by all session uids, like /tmp (sticky, world-writable). */
+      /** /workspace/sessions and /workspace/.packages (shared installs) are open to every session uid, like /tmp. */
       const prepareWorkspace = (container: Docker.Container, python: string) =>
         Effect.gen(function*() {
           const execution = yield* call("exec", () =>
             container.exec({
-              Cmd: [python, "-c", "import os\nos.makedirs('/workspace/sessions', exist_ok=True)\nos.chmod('/workspace/sessions', 0o1777)"],
+              Cmd: [python, "-c", "import os\nfor d in ('/workspace/sessions', '/workspace/.packages'):\n    os.makedirs(d, exist_ok=True)\n    os.chmod(d, 0o1777)"],
               AttachStdout: true,
               AttachStderr: true
             }))

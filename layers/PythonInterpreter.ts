@@ -18,6 +18,9 @@ export interface RunOutcome {
   readonly cut: { readonly stdout: number; readonly stderr: number }
   readonly error: DriverError | null
   readonly value: string | null
+  readonly valueKind: "repr" | "table" | null
+  /** base64 PNG images of the matplotlib figures the run produced. */
+  readonly figures: ReadonlyArray<string>
   readonly seconds: number
   readonly notes: ReadonlyArray<string>
   /** True when the run was stopped by a KeyboardInterrupt we sent (timeout or cancellation). */
@@ -127,6 +130,8 @@ export const startInterpreter = (spec: InterpreterSpec) =>
           cut: collected.event.cut,
           error: collected.event.error,
           value: collected.event.value,
+          valueKind: collected.event.value_kind,
+          figures: collected.event.figures,
           seconds: collected.event.seconds,
           notes: collected.event.notes,
           interrupted

@@ -1,6 +1,7 @@
 // SandboxFiles: tar streams (tar-stream on the host, Python's tarfile in the sandbox) over
 // `docker exec`, run as the session's user so the files belong to it.
 import { Cause, Effect, Exit, Layer, Runtime, Schema, Scope } from "effect"
+import * as Fs from "node:fs"
 import * as Path from "node:path"
 import type { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
@@ -31,6 +32,37 @@ const lastLine = (text: string) => text.trim().split("\n").at(-1) ?? ""
 
 const Written = Schema.parseJson(Schema.Struct({ written: Schema.Array(Schema.String), bytes: Schema.Number }))
 const Packages = Schema.parseJson(Schema.Array(Schema.Struct({ name: Schema.String, version: Schema.String })))
+
+const imageTypes: Record<string, string> = {
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".svg": "image/svg+xml"
+}
+/** Images larger than this stay files: a client would choke on the base64. */
+const maxImageBytes = 4 * 1024 * 1024
+
+/** The copied file as image content, read back without following a symlink swapped in since. */
+const imageOf = (path: string, files: number): Pick<Copied, "image" | "imageNote"> => {
+  const mimeType = imageTypes[Path.extname(path).toLowerCase()]
+  if (files !== 1 || mimeType === undefined) {
+    return { imageNote: `not returned as an image: ${path} is not a single PNG, JPEG, GIF, WebP or SVG file` }
+  }
+  try {
+    const fd = Fs.openSync(path, Fs.constants.O_RDONLY | Fs.constants.O_NOFOLLOW)
+    try {
+      const size = Fs.fstatSync(fd).size
+      if (size > maxImageBytes) return { imageNote: `not returned as an image: ${size} bytes is more than ${maxImageBytes}` }
+      return { image: { data: Fs.readFileSync(fd).toString("base64"), mimeType } }
+    } finally {
+      Fs.closeSync(fd)
+    }
+  } catch (error) {
+    return { imageNote: `not returned as an image: ${error instanceof Error ? error.message : String(error)}` }
+  }
+}
 
 /** Container paths: absolute as given, relative to the session's directory (or /workspace). */
 const inSandbox = (context: SessionContext, path: string) =>
@@ -157,7 +189,12 @@ export const SandboxFilesLive = (settings: { readonly maxFile: number }) =>
             }))
         })
 
-      const copyOut = (containerPath: string, localPath: string | undefined, sessionId: string | undefined) =>
+      const copyOut = (
+        containerPath: string,
+        localPath: string | undefined,
+        sessionId: string | undefined,
+        options: { readonly asImage?: boolean } = {}
+      ) =>
         sessions.inContext(sessionId, (context) =>
           Effect.scoped(Effect.gen(function*() {
             const source = yield* inSandbox(context, containerPath)
@@ -221,7 +258,8 @@ export const SandboxFilesLive = (settings: { readonly maxFile: number }) =>
                   : lastLine(stderr) || `nothing to copy from ${source}`
               })
             }
-            return { from: source, to: result.target.path, files: result.files, bytes: result.bytes, skipped: result.skipped } satisfies Copied
+            const copied: Copied = { from: source, to: result.target.path, files: result.files, bytes: result.bytes, skipped: result.skipped }
+            return options.asImage ? { ...copied, ...imageOf(copied.to, result.files) } : copied
           })))
 
       return SandboxFiles.of({

@@ -4,7 +4,7 @@
 import { Cause, Duration, Effect, Exit, Layer, Queue, RcMap, Scope } from "effect"
 import * as Crypto from "node:crypto"
 import { Sandbox, SandboxUnavailable } from "../services/Sandbox.js"
-import { type RunResult, type SessionContext, SessionLimitReached, Sessions, UnknownSession } from "../services/Sessions.js"
+import { type RunOptions, type RunResult, type SessionContext, SessionLimitReached, Sessions, UnknownSession } from "../services/Sessions.js"
 import { endSession } from "../src/interpreter/pythonTools.js"
 import type { RunRequest } from "../src/interpreter/runTypes.js"
 import { InterpreterLost, type PythonInterpreter, type RunOutcome, startInterpreter } from "./PythonInterpreter.js"
@@ -48,7 +48,8 @@ export const SessionsLive = (settings: SessionSettings) =>
       const temporarySlots = yield* Queue.unbounded<number>()
       yield* Queue.offerAll(temporarySlots, Array.from({ length: temporaryConcurrency }, (_, i) => settings.sessionMax + i + 1))
       const sharedUser = `${settings.user.uid}:${settings.user.gid}`
-      const timeoutText = Duration.format(settings.timeout)
+      const timeoutText = (limit: Duration.Duration) =>
+        Duration.equals(limit, settings.timeout) ? `${Duration.format(limit)} (PY_EXEC_TIMEOUT)` : Duration.format(limit)
 
       const newSession = (id: string, slot: number): Session => {
         const uid = settings.sessionUidBase + slot
@@ -118,10 +119,10 @@ export const SessionsLive = (settings: SessionSettings) =>
           return interpreter
         })
 
-      const explainLoss = (lost: InterpreterLost, stillRunning: boolean): string => {
+      const explainLoss = (lost: InterpreterLost, stillRunning: boolean, limit: Duration.Duration): string => {
         if (!stillRunning) return "the sandbox container stopped during the call (killed from outside?); the next call starts a new one"
         if (lost.detail === "did not stop after KeyboardInterrupt") {
-          return `timed out after ${timeoutText} (PY_EXEC_TIMEOUT) and did not stop when interrupted: the session's interpreter was killed, its variables are lost; the next call starts a fresh one`
+          return `timed out after ${timeoutText(limit)} and did not stop when interrupted: the session's interpreter was killed, its variables are lost; the next call starts a fresh one`
         }
         if (lost.exitCode === 137) {
           return `the interpreter was killed (SIGKILL), most likely by the sandbox memory limit of ${formatBytes(settings.memory)} (PY_EXEC_MEMORY); its variables are lost, the next call starts a fresh one`
@@ -129,7 +130,7 @@ export const SessionsLive = (settings: SessionSettings) =>
         return `the interpreter exited${lost.exitCode === null ? "" : ` with code ${lost.exitCode}`}${lost.detail ? ` (${lost.detail.split("\n").at(-1)})` : ""}; its variables are lost, the next call starts a fresh one`
       }
 
-      const toResult = (session: Session, temporary: boolean, outcome: RunOutcome, notes: ReadonlyArray<string>): RunResult => ({
+      const toResult = (session: Session, temporary: boolean, outcome: RunOutcome, notes: ReadonlyArray<string>, limit: Duration.Duration): RunResult => ({
         sessionId: temporary ? null : session.id,
         status: outcome.interrupted ? "timeout" : outcome.error !== null ? "error" : "ok",
         stdout: outcome.stdout,
@@ -137,27 +138,30 @@ export const SessionsLive = (settings: SessionSettings) =>
         cut: outcome.cut,
         error: outcome.error,
         value: outcome.value,
+        valueKind: outcome.valueKind,
+        figures: outcome.figures,
         seconds: outcome.seconds,
         notes: [
           ...notes,
           ...outcome.notes,
           ...(outcome.interrupted
-            ? [`timed out after ${timeoutText} (PY_EXEC_TIMEOUT): interrupted with KeyboardInterrupt; the session's variables are kept`]
+            ? [`timed out after ${timeoutText(limit)}: interrupted with KeyboardInterrupt; the session's variables are kept`]
             : [])
         ]
       })
 
-      const runIn = (session: Session, temporary: boolean, request: RunRequest, onOutput?: (stream: "stdout" | "stderr", text: string) => Effect.Effect<void>) =>
+      const runIn = (session: Session, temporary: boolean, request: RunRequest, options: RunOptions = {}) =>
         Effect.gen(function*() {
           const notes: Array<string> = []
           const interpreter = yield* ensureInterpreter(session, notes)
           const started = Date.now()
+          const limit = options.timeout ?? settings.timeout
           return yield* interpreter.run(request, {
             cap: settings.maxOutput,
-            timeout: settings.timeout,
-            ...(onOutput ? { onOutput } : {})
+            timeout: limit,
+            ...(options.onOutput ? { onOutput: options.onOutput } : {})
           }).pipe(
-            Effect.map((outcome) => toResult(session, temporary, outcome, notes)),
+            Effect.map((outcome) => toResult(session, temporary, outcome, notes, limit)),
             Effect.catchTag("InterpreterLost", (lost) =>
               Effect.gen(function*() {
                 // killed by a signal (exit 137, or no exit code at all) is how a container kill looks too
@@ -174,8 +178,10 @@ export const SessionsLive = (settings: SessionSettings) =>
                   cut: { stdout: 0, stderr: 0 },
                   error: null,
                   value: null,
+                  valueKind: null,
+                  figures: [],
                   seconds: (Date.now() - started) / 1000,
-                  notes: [...notes, explainLoss(lost, stillRunning)]
+                  notes: [...notes, explainLoss(lost, stillRunning, limit)]
                 } satisfies RunResult
               })
             )
@@ -240,7 +246,7 @@ export const SessionsLive = (settings: SessionSettings) =>
         close: (sessionId) =>
           known.has(sessionId) ? RcMap.invalidate(sessions, sessionId) : Effect.fail(new UnknownSession({ sessionId })),
         run: (sessionId, request, options) =>
-          withSession(sessionId, (session, isTemporary) => runIn(session, isTemporary, request, options?.onOutput)),
+          withSession(sessionId, (session, isTemporary) => runIn(session, isTemporary, request, options)),
         inContext: (sessionId, f) =>
           sessionId === undefined
             ? Effect.zipRight(sandbox.ensure, f({ sessionId: null, dir: "/workspace", user: sharedUser }))

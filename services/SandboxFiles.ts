@@ -20,6 +20,10 @@ export interface Copied {
   readonly bytes: number
   /** Things deliberately left out, e.g. symbolic links coming out of the sandbox. */
   readonly skipped: ReadonlyArray<string>
+  /** With `asImage`: the copied picture, for the client to show (base64). */
+  readonly image?: { readonly data: string; readonly mimeType: string }
+  /** Why a requested image was not returned. */
+  readonly imageNote?: string
 }
 
 export interface Package {
@@ -32,8 +36,13 @@ export type FileError = PathRefused | HostIoFailed | TransferFailed | UnknownSes
 export class SandboxFiles extends Context.Tag("SandboxFiles")<SandboxFiles, {
   /** WORKDIR_IN/localPath → the sandbox (default: the session's directory, same name). */
   readonly copyIn: (localPath: string, containerPath: string | undefined, sessionId: string | undefined) => Effect.Effect<Copied, FileError>
-  /** A sandbox file or directory → WORKDIR_OUT/localPath (default: its own name). */
-  readonly copyOut: (containerPath: string, localPath: string | undefined, sessionId: string | undefined) => Effect.Effect<Copied, FileError>
+  /** A sandbox file or directory → WORKDIR_OUT/localPath (default: its own name); `asImage` also returns a PNG, JPEG, GIF, WebP or SVG file's content. */
+  readonly copyOut: (
+    containerPath: string,
+    localPath: string | undefined,
+    sessionId: string | undefined,
+    options?: { readonly asImage?: boolean }
+  ) => Effect.Effect<Copied, FileError>
   /** Create or replace a text file in the sandbox. */
   readonly writeFile: (containerPath: string, content: string, sessionId: string | undefined) => Effect.Effect<Copied, FileError>
   readonly listPackages: Effect.Effect<ReadonlyArray<Package>, TransferFailed | SandboxUnavailable>

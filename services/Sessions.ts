@@ -1,5 +1,5 @@
 // Python sessions: a directory and a persistent interpreter each, with an idle TTL and a cap.
-import { Context, type Effect, Schema } from "effect"
+import { Context, type Duration, type Effect, Schema } from "effect"
 import type { DriverError, RunRequest } from "../src/interpreter/runTypes.js"
 import type { SandboxUnavailable } from "./Sandbox.js"
 
@@ -30,8 +30,11 @@ export interface RunResult {
   /** Bytes of output left out in the middle (the start and the end are kept). */
   readonly cut: { readonly stdout: number; readonly stderr: number }
   readonly error: DriverError | null
-  /** repr() of the value of the code's last expression, like a notebook cell. */
+  /** The value of the code's last expression as a notebook shows it: repr(), or a markdown table for a DataFrame. */
   readonly value: string | null
+  readonly valueKind: "repr" | "table" | null
+  /** matplotlib figures shown or left open by the code, in order, as base64 PNG. */
+  readonly figures: ReadonlyArray<string>
   readonly seconds: number
   /** What happened besides the code's own output: timeouts, restarts, lost state. */
   readonly notes: ReadonlyArray<string>
@@ -46,6 +49,8 @@ export interface SessionContext {
 
 export interface RunOptions {
   readonly onOutput?: (stream: "stdout" | "stderr", text: string) => Effect.Effect<void>
+  /** Instead of PY_EXEC_TIMEOUT (package installs take longer than code usually does). */
+  readonly timeout?: Duration.Duration
 }
 
 export class Sessions extends Context.Tag("Sessions")<Sessions, {

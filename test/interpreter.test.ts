@@ -15,7 +15,7 @@ describe("mcp-code-interpreter over stdio", () => {
   it("lists every tool with annotations and output schemas", async () => {
     const { tools } = await py.client.listTools()
     expect(tools.map((t) => t.name)).toEqual([
-      "init", "close_session", "run_code", "run_file", "cp_in", "cp_out", "edit_file", "list_packages", "reset"
+      "init", "close_session", "run_code", "run_file", "cp_in", "cp_out", "edit_file", "list_packages", "install_packages", "reset"
     ])
     for (const tool of tools) {
       expect(tool.outputSchema, tool.name).toBeDefined()

@@ -17,6 +17,8 @@ session_dir, nproc = sys.argv[1], int(sys.argv[2])
 os.makedirs(session_dir, mode=0o700, exist_ok=True)
 os.chdir(session_dir)
 sys.path.insert(0, session_dir)
+# where install_packages puts packages: the session's own, then the ones shared by all sessions
+sys.path[1:1] = [os.path.join(session_dir, ".packages"), "/workspace/.packages"]
 try:
     os.setsid()  # one process group per session: it can be killed as a whole
 except OSError:
@@ -157,6 +159,96 @@ pump.start()
 
 namespace = {"__name__": "__main__", "__builtins__": __builtins__}
 
+# matplotlib: a backend of our own whose show() hands the figures to the run instead of a window.
+# It lives in the session's home (on the Python path), so subprocesses importing it just get Agg.
+backend_dir = os.path.join(os.environ.get("HOME", "/tmp"), ".mcp-python")
+os.makedirs(backend_dir, exist_ok=True)
+with open(os.path.join(backend_dir, "mcp_inline.py"), "w") as backend:
+    backend.write(
+        "from matplotlib.backends.backend_agg import FigureCanvasAgg as FigureCanvas\n"
+        "from matplotlib.backend_bases import FigureManagerBase as FigureManager\n"
+        "def show(*args, **kwargs):\n"
+        "    import sys\n"
+        "    driver = sys.modules.get('__main__')\n"
+        "    if hasattr(driver, 'capture_figures'):\n"
+        "        driver.capture_figures()\n"
+    )
+sys.path.insert(1, backend_dir)
+os.environ["PYTHONPATH"] = backend_dir + os.pathsep + os.environ.get("PYTHONPATH", "")
+os.environ["MPLBACKEND"] = "module://mcp_inline"
+
+MAX_FIGURES = 20
+MAX_FIGURE_BYTES = 4 * 1024 * 1024
+figures, figure_notes = [], []
+
+def capture_figures():
+    """Every open figure, in order, as PNG; then they are closed (like a notebook's inline display)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return
+    import base64, io
+    for number in pyplot.get_fignums():
+        figure = pyplot.figure(number)
+        if len(figures) >= MAX_FIGURES:
+            figure_notes.append("more than %d figures: the rest were not returned" % MAX_FIGURES)
+            break
+        buffer = io.BytesIO()
+        try:
+            figure.savefig(buffer, format="png", bbox_inches="tight")
+        except Exception as error:
+            figure_notes.append("figure %d could not be rendered: %s" % (number, error))
+            continue
+        data = buffer.getvalue()
+        if len(data) > MAX_FIGURE_BYTES:
+            figure_notes.append("figure %d is %d bytes as PNG, more than %d: not returned (save it and use cp_out)" % (number, len(data), MAX_FIGURE_BYTES))
+            continue
+        figures.append(base64.b64encode(data).decode("ascii"))
+    pyplot.close("all")
+
+MAX_ROWS, MAX_COLUMNS, MAX_CELL, MAX_VALUE = 20, 10, 60, 20000
+
+def markdown_table(frame):
+    """A DataFrame as a compact markdown table: at most 20 rows and 10 columns, the middle elided."""
+    rows, columns = frame.shape
+    if rows > MAX_ROWS:
+        frame = frame.iloc[list(range(MAX_ROWS // 2)) + list(range(rows - MAX_ROWS // 2, rows))]
+    if columns > MAX_COLUMNS:
+        frame = frame.iloc[:, list(range(MAX_COLUMNS // 2)) + list(range(columns - MAX_COLUMNS // 2, columns))]
+    def cell(value):
+        text = str(value).replace("|", "\\|").replace("\n", " ")
+        return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "\u2026"
+    names = [cell(c) for c in frame.columns]
+    index_name = cell(frame.index.name) if frame.index.name is not None else ""
+    if columns > MAX_COLUMNS:
+        names.insert(MAX_COLUMNS // 2, "\u2026")
+    lines = ["| " + " | ".join([index_name] + names) + " |", "|" + "---|" * (len(names) + 1)]
+    for position, (label, row) in enumerate(frame.iterrows()):
+        if rows > MAX_ROWS and position == MAX_ROWS // 2:
+            lines.append("| " + " | ".join(["\u2026"] * (len(names) + 1)) + " |")
+        values = [cell(v) for v in row.tolist()]
+        if columns > MAX_COLUMNS:
+            values.insert(MAX_COLUMNS // 2, "\u2026")
+        lines.append("| " + " | ".join([cell(label)] + values) + " |")
+    lines.append("")
+    lines.append("[%d rows x %d columns]" % (rows, columns))
+    return "\n".join(lines)
+
+def display(value):
+    """How a notebook shows a cell's value: DataFrames (and Series) as tables, the rest as repr."""
+    kind = type(value)
+    if kind.__module__.startswith("pandas"):
+        try:
+            if hasattr(value, "to_frame") and not hasattr(value, "columns"):
+                value = value.to_frame()
+            if hasattr(value, "iterrows"):
+                return markdown_table(value), "table"
+        except Exception:
+            pass
+    text = repr(value)
+    if len(text) > MAX_VALUE:
+        text = text[:MAX_VALUE] + "... [%d characters cut]" % (len(text) - MAX_VALUE)
+    return text, "repr"
+
 cells = 0
 
 def run_cell(code):
@@ -175,7 +267,7 @@ def run_cell(code):
     if last is not None:
         value = eval(compile(ast.Expression(last.value), name, "eval"), namespace)
         if value is not None:
-            return repr(value)
+            return display(value)
     return None
 
 def describe(error):
@@ -218,6 +310,8 @@ def handle(request):
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     error, value, status = None, None, 0
+    del figures[:]
+    del figure_notes[:]
     started = time.monotonic()
     running = True
     try:
@@ -238,6 +332,10 @@ def handle(request):
     if os.getpid() != driver_pid:
         os._exit(status)  # a fork of the driver (os.fork in user code) that got here is done
     seconds = time.monotonic() - started
+    try:
+        capture_figures()  # figures left open at the end of the cell
+    except Exception as failure:
+        figure_notes.append("figures could not be collected: %s" % failure)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -250,12 +348,14 @@ def handle(request):
     # a background process may keep a pipe open: wait for the rest of the output half a second at most
     deadline = time.monotonic() + 0.5
     (out_cut, out_tail), (err_cut, err_tail) = (c.finish(deadline) for c in captures)
-    notes = []
+    notes = list(figure_notes)
     strays = stray_processes()
     if nproc > 0 and strays >= nproc // 2:
         os.kill(-1, signal.SIGKILL)  # every process of this session's uid except the driver itself
         notes.append("%d processes left running by the code (a fork bomb?) were killed: the session's process limit is %d" % (strays, nproc))
-    send({"t": "done", "id": request_id, "error": error, "value": value, "seconds": seconds, "notes": notes,
+    shown, shown_as = value if value is not None else (None, None)
+    send({"t": "done", "id": request_id, "error": error, "value": shown, "value_kind": shown_as, "seconds": seconds,
+          "notes": notes, "figures": list(figures),
           "cut": {"stdout": out_cut, "stderr": err_cut}, "tail": {"stdout": out_tail, "stderr": err_tail}})
 
 send({"t": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})

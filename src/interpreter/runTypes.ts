@@ -22,6 +22,10 @@ export const DriverEvent = Schema.Union(
     id: Schema.String,
     error: Schema.NullOr(DriverError),
     value: Schema.NullOr(Schema.String),
+    /** "table": a DataFrame rendered as markdown; "repr": Python's repr. */
+    value_kind: Schema.NullOr(Schema.Literal("repr", "table")),
+    /** matplotlib figures shown or left open, in order, as base64 PNG. */
+    figures: Schema.Array(Schema.String),
     /** What the driver did besides running the code (e.g. killed a fork bomb's processes). */
     notes: Schema.Array(Schema.String),
     seconds: Schema.Number,

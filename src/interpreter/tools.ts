@@ -1,18 +1,21 @@
 // The MCP tools of mcp-code-interpreter: one small handler each, running an Effect program on the
 // server's runtime; typed failures become tool errors (isError) with a one-line reason.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
+import type { CallToolResult, ServerNotification } from "@modelcontextprotocol/sdk/types.js"
 import type { SocketError } from "@effect/platform/Socket"
 import { Duration, Effect, type Layer, Schema } from "effect"
 import * as z from "zod/v4"
 import { ControlClient } from "../../services/ControlClient.js"
 import { type Copied, SandboxFiles } from "../../services/SandboxFiles.js"
-import { type RunResult, Sessions } from "../../services/Sessions.js"
+import type { SandboxUnavailable } from "../../services/Sandbox.js"
+import { type RunOptions, type RunResult, Sessions, type UnknownSession } from "../../services/Sessions.js"
 import { ServerStatus } from "../protocol.js"
 import { version } from "../version.js"
 import type { Settings } from "./settings.js"
 
 export type ToolServices = Sessions | SandboxFiles
+
+type RunError = UnknownSession | SandboxUnavailable
 
 export interface ToolRunner {
   /** Run a handler's program; an abort (the client cancelled) interrupts it. */
@@ -46,7 +49,9 @@ const runOutput = {
   stderr: z.string(),
   stdout_truncated_bytes: z.number().int().describe("Bytes cut from the middle of stdout (its start and end are kept)"),
   stderr_truncated_bytes: z.number().int(),
-  value: z.string().nullable().describe("repr() of the last expression's value, like a notebook cell"),
+  value: z.string().nullable().describe("The last expression's value as a notebook shows it: repr(), or a markdown table for a pandas DataFrame"),
+  value_kind: z.enum(["repr", "table"]).nullable(),
+  figures: z.number().int().describe("matplotlib figures returned as image content, in order"),
   exception: exceptionShape.nullable(),
   duration_ms: z.number(),
   notes: z.array(z.string()).describe("Timeouts, restarts, lost state")
@@ -66,7 +71,7 @@ const runText = (r: RunResult): string => {
   const parts: Array<string> = []
   if (r.stdout !== "") parts.push(r.stdout.replace(/\n$/, ""))
   if (r.stderr !== "") parts.push(`[stderr]\n${r.stderr.replace(/\n$/, "")}`)
-  if (r.value !== null) parts.push(`Out: ${r.value}`)
+  if (r.value !== null) parts.push(r.valueKind === "table" ? `Out:\n${r.value}` : `Out: ${r.value}`)
   if (r.error !== null) parts.push(r.error.traceback.replace(/\n$/, ""))
   for (const note of r.notes) parts.push(`[note] ${note}`)
   if (parts.length === 0) parts.push("(no output)")
@@ -75,7 +80,7 @@ const runText = (r: RunResult): string => {
 
 const runResult = (r: RunResult): CallToolResult => ({
   isError: r.status !== "ok",
-  content: [text(runText(r))],
+  content: [text(runText(r)), ...r.figures.map((data) => ({ type: "image" as const, data, mimeType: "image/png" }))],
   structuredContent: {
     session_id: r.sessionId,
     status: r.status,
@@ -84,6 +89,8 @@ const runResult = (r: RunResult): CallToolResult => ({
     stdout_truncated_bytes: r.cut.stdout,
     stderr_truncated_bytes: r.cut.stderr,
     value: r.value,
+    value_kind: r.valueKind,
+    figures: r.figures.length,
     exception: r.error,
     duration_ms: Math.round(r.seconds * 1000 * 10) / 10,
     notes: [...r.notes]
@@ -97,6 +104,63 @@ const copyResult = (sessionId: string | undefined, c: Copied): CallToolResult =>
   )
 
 const encodeStatuses = Schema.encodeSync(Schema.Array(ServerStatus))
+
+/** What a tool handler gets from the SDK that progress reporting needs. */
+interface HandlerExtra {
+  readonly _meta?: { readonly progressToken?: string | number | undefined } | undefined
+  readonly sendNotification: (notification: ServerNotification) => Promise<void>
+}
+
+/** Longest line of output quoted in a progress message. */
+const maxProgressLine = 200
+
+/**
+ * MCP progress for a long run, when the client asked for it with a progress token: the elapsed
+ * time every second, and the latest output lines as they arrive.
+ */
+const progressOf = (extra: HandlerExtra) => {
+  const token = extra._meta?.progressToken
+  if (token === undefined) return undefined
+  const started = Date.now()
+  let last = 0
+  const notify = (message: string) =>
+    Effect.promise(() => {
+      last = Math.max(last + 0.001, (Date.now() - started) / 1000) // progress must increase
+      return extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: last, message } })
+    }).pipe(Effect.ignore)
+  return {
+    options: {
+      onOutput: (stream: "stdout" | "stderr", chunk: string) => {
+        const lines = chunk.split("\n").filter((l) => l.trim() !== "").slice(-3)
+        return lines.length === 0 ? Effect.void : notify(lines.map((l) => `${stream}: ${l.slice(0, maxProgressLine)}`).join("\n"))
+      }
+    },
+    ticking: <A, E, R>(program: Effect.Effect<A, E, R>) =>
+      Effect.scoped(Effect.zipRight(
+        Effect.forkScoped(
+          Effect.suspend(() => notify(`running for ${Math.round((Date.now() - started) / 1000)}s`)).pipe(
+            Effect.delay("1 second"),
+            Effect.forever
+          )
+        ),
+        program
+      ))
+  }
+}
+
+/** Run code with progress reporting when the client asked for it. */
+const runWithProgress = (extra: HandlerExtra, run: (options: RunOptions) => Effect.Effect<RunResult, RunError, Sessions>) => {
+  const progress = progressOf(extra)
+  return progress === undefined ? run({}) : progress.ticking(run(progress.options))
+}
+
+/** A pip requirement: a name with optional extras and version constraints, never an option. */
+const requirement = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?([<>=!~]=?[A-Za-z0-9.*+!-]+(,[<>=!~]=?[A-Za-z0-9.*+!-]+)*)?$/, {
+  message: "a package name with optional extras and version, like pandas, requests[socks] or numpy>=1.26"
+})
+
+/** Package installs download and build: they get longer than a code cell. */
+const installTimeout = Duration.minutes(10)
 
 export interface ToolOptions {
   readonly settings: Settings
@@ -160,7 +224,7 @@ export const createMcpServer = (runner: ToolRunner, options: ToolOptions): McpSe
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
   }, ({ code, session_id }, extra) =>
     runner.run(
-      failed(Effect.flatMap(Sessions, (s) => s.run(session_id, { t: "run", code })), runResult),
+      failed(runWithProgress(extra, (options) => Effect.flatMap(Sessions, (s) => s.run(session_id, { t: "run", code }, options))), runResult),
       extra.signal
     ))
 
@@ -179,7 +243,8 @@ export const createMcpServer = (runner: ToolRunner, options: ToolOptions): McpSe
           path.includes("\0")
             ? Effect.succeed(toolError(`refused path ${JSON.stringify(path)}: it contains a NUL byte`))
             : Effect.map(
-              s.run(session_id, { t: "file", path: path.startsWith("/") || session_id !== undefined ? path : `/workspace/${path}` }),
+              runWithProgress(extra, (options) =>
+                s.run(session_id, { t: "file", path: path.startsWith("/") || session_id !== undefined ? path : `/workspace/${path}` }, options)),
               runResult
             )),
         (result) => result
@@ -211,17 +276,28 @@ export const createMcpServer = (runner: ToolRunner, options: ToolOptions): McpSe
     description:
       `Copy a file or directory from the sandbox to the host. ${roots}. local_path defaults to the file's own name; an ` +
       `existing directory receives the file inside it. Existing files are replaced; directories and symbolic links are ` +
-      `never written through or replaced by a file.`,
+      `never written through or replaced by a file. With return_image, a picture (e.g. a saved plot) also comes back as image content.`,
     inputSchema: {
       container_path: z.string().min(1).max(4096).describe("Path in the sandbox; relative paths are relative to the session's directory (or /workspace)"),
       local_path: z.string().max(4096).optional().describe(`Destination relative to ${settings.workdirOut}`),
-      session_id: z.string().min(1).max(64).optional().describe("Session whose directory relative paths refer to")
+      session_id: z.string().min(1).max(64).optional().describe("Session whose directory relative paths refer to"),
+      return_image: z.boolean().optional().describe("Also return a PNG, JPEG, GIF, WebP or SVG file as image content, to look at it")
     },
     outputSchema: copyOutput,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
-  }, ({ container_path, local_path, session_id }, extra) =>
+  }, ({ container_path, local_path, return_image, session_id }, extra) =>
     runner.run(
-      failed(Effect.flatMap(SandboxFiles, (f) => f.copyOut(container_path, local_path, session_id)), (c) => copyResult(session_id, c)),
+      failed(Effect.flatMap(SandboxFiles, (f) => f.copyOut(container_path, local_path, session_id, { asImage: return_image === true })), (c) => {
+        const result = copyResult(session_id, c)
+        return {
+          ...result,
+          content: [
+            ...result.content,
+            ...(c.image ? [{ type: "image" as const, data: c.image.data, mimeType: c.image.mimeType }] : []),
+            ...(c.imageNote ? [text(c.imageNote)] : [])
+          ]
+        }
+      }),
       extra.signal
     ))
 
@@ -255,6 +331,42 @@ export const createMcpServer = (runner: ToolRunner, options: ToolOptions): McpSe
         ok(packages.map((p) => `${p.name}==${p.version}`).join("\n") || "(no packages)", { packages: [...packages], count: packages.length })),
       extra.signal
     ))
+
+  server.registerTool("install_packages", {
+    title: "Install Python packages",
+    description:
+      "Install Python packages with pip. With session_id they go into that session only (its directory's .packages); " +
+      "without, into /workspace/.packages, shared by every session. Needs network access from the sandbox: when " +
+      "the sandbox has none (the default), the answer says so and how to enable it; use list_packages to see what the " +
+      "image already has.",
+    inputSchema: {
+      packages: z.array(requirement).min(1).max(50).describe("Requirements, e.g. [\"requests\", \"numpy>=1.26\"]"),
+      session_id: z.string().min(1).max(64).optional().describe("Session to install into; omit to install for all sessions")
+    },
+    outputSchema: runOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true }
+  }, ({ packages, session_id }, extra) => {
+    if (settings.network === "none") {
+      return Promise.resolve(toolError(
+        "the sandbox has no network (PY_EXEC_NETWORK=none), so pip cannot download packages. To allow installs, " +
+          "restart the server with PY_EXEC_NETWORK=bridge (the sandbox then reaches the internet), or use an image " +
+          "that already contains them (docker/Dockerfile shows how to build one); list_packages shows what is installed."
+      ))
+    }
+    const target = session_id === undefined ? "/workspace/.packages" : ".packages"
+    const code = [
+      "import importlib, subprocess, sys",
+      `_pip = subprocess.run([sys.executable, "-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--break-system-packages", "--target", ${JSON.stringify(target)}, *${JSON.stringify(packages)}])`,
+      "importlib.invalidate_caches()",
+      "if _pip.returncode != 0:",
+      "    raise SystemExit(f'pip failed with exit code {_pip.returncode}')"
+    ].join("\n")
+    return runner.run(
+      failed(runWithProgress(extra, (options) =>
+        Effect.flatMap(Sessions, (s) => s.run(session_id, { t: "run", code }, { ...options, timeout: installTimeout }))), runResult),
+      extra.signal
+    )
+  })
 
   server.registerTool("reset", {
     title: "Reset the sandbox",
