@@ -1,7 +1,7 @@
 // Sandbox on a Docker engine through dockerode: one locked-down container per server process,
 // created on first use, recreated when it dies or on reset, removed when the server stops.
 import Docker from "dockerode"
-import { Data, Effect, Layer, Ref, Schedule } from "effect"
+import { Data, Duration, Effect, Layer, Ref } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import { PassThrough } from "node:stream"
@@ -328,10 +328,13 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
           Effect.gen(function*() {
             const c = yield* Ref.get(current)
             if (c === undefined || c.generation !== gen) return false
-            const stopped = yield* isRunning(c.container).pipe(
-              Effect.repeat({ schedule: Schedule.spaced("200 millis").pipe(Schedule.upTo(patience)), while: (running) => running }),
-              Effect.map((running) => !running)
-            )
+            const deadline = Date.now() + Duration.toMillis(patience)
+            let running = yield* isRunning(c.container)
+            while (running && Date.now() < deadline) {
+              yield* Effect.sleep("200 millis")
+              running = yield* isRunning(c.container)
+            }
+            const stopped = !running
             if (stopped) yield* forget(gen)
             return !stopped
           }),

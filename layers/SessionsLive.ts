@@ -72,10 +72,10 @@ export const SessionsLive = (settings: SessionSettings) =>
           return running === undefined ? Effect.void : Scope.close(running.scope, Exit.void)
         })
 
-      /** Kill every process of the session's uid; optionally remove its directory. */
+      /** Kill every process of the session's uid; optionally remove its directory and home. */
       const killSessionProcesses = (session: Session, removeDir: boolean) =>
         Effect.scoped(Effect.gen(function*() {
-          const cleaner = yield* sandbox.exec(["python", "-c", endSession, removeDir ? session.dir : "/nonexistent"], { user: session.user })
+          const cleaner = yield* sandbox.exec(["python", "-c", endSession, ...(removeDir ? [session.dir, session.home] : [])], { user: session.user })
           cleaner.stdout.resume()
           cleaner.stderr.resume()
           yield* Effect.async<void>((resume) => {

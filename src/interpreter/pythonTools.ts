@@ -71,7 +71,8 @@ print(json.dumps(sorted(seen.values(), key=lambda p: p["name"].lower())))
 
 /**
  * End a session: run as the session's own uid, kill(-1) reaches exactly that session's processes
- * (also any that left its process group), then its directory goes. argv: dir.
+ * (also any that left its process group), then the directories given go (its own and its home,
+ * so the next session with that uid starts clean). argv: directories.
  */
 export const endSession = String.raw`
 import os, shutil, signal, sys
@@ -79,5 +80,6 @@ try:
     os.kill(-1, signal.SIGKILL)
 except OSError:
     pass
-shutil.rmtree(sys.argv[1], ignore_errors=True)
+for directory in sys.argv[1:]:
+    shutil.rmtree(directory, ignore_errors=True)
 `
