@@ -1,0 +1,82 @@
+// npm run bench [-- --quick] [--only supervisors|interpreter]: every contender in one run on this
+// machine; prints a markdown table of medians, p95 and ratios, and writes every sample to
+// bench/results/latest.json.
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { installContenders } from "./install.js"
+import { interpreterFigures } from "./interpreter.js"
+import { markdownTable, type Row } from "./results.js"
+import { killOwned, killOwnedSync, repoRoot, run } from "./support.js"
+import { supervisorFigures } from "./supervisors.js"
+
+const args = process.argv.slice(2)
+const quick = args.includes("--quick")
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
+
+process.on("exit", killOwnedSync)
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping every process the benchmark started`)
+    void killOwned().finally(() => process.exit(130))
+  })
+}
+
+const machine = async () => {
+  const cpu = Os.cpus()
+  const load = Os.loadavg().map((l) => l.toFixed(2)).join(", ")
+  const debian = Fs.existsSync("/etc/debian_version") ? `Debian ${Fs.readFileSync("/etc/debian_version", "utf8").trim()}` : Os.type()
+  const docker = await run("docker", ["version", "--format", "{{.Server.Version}}"]).catch(() => undefined)
+  return {
+    cpu: `${cpu.length} × ${cpu[0]?.model ?? "?"}`,
+    memoryGb: Math.round(Os.totalmem() / 2 ** 30),
+    os: `${debian}, Linux ${Os.release()}`,
+    node: process.version,
+    docker: docker?.code === 0 ? docker.stdout.trim() : "none",
+    load
+  }
+}
+
+const main = async () => {
+  const started = Date.now()
+  const before = await machine()
+  log(`${quick ? "quick" : "full"} run on ${before.cpu}, load ${before.load}`)
+  const versions = await installContenders(log)
+  const rows: Array<Row> = []
+  const failures: Array<string> = []
+  const section = async (name: string, f: () => Promise<ReadonlyArray<Row>>) => {
+    if (only !== undefined && only !== name) return
+    try {
+      rows.push(...await f())
+    } catch (error) {
+      failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`)
+      log(`${name} failed: ${error instanceof Error ? error.stack : String(error)}`)
+    } finally {
+      await killOwned()
+    }
+  }
+  await section("supervisors", () => supervisorFigures({ quick, log }))
+  await section("interpreter", () => interpreterFigures({ quick, log }))
+  const after = await machine()
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1)
+  const header = [
+    `Machine: ${after.cpu}, ${after.memoryGb} GiB, ${after.os}; Node.js ${after.node}; Docker ${after.docker}; ` +
+    `supervisord ${versions.supervisord}; PM2 ${versions.pm2}.`,
+    `Load average (1, 5, 15 min) at start ${before.load}, at end ${after.load}. ${quick ? "Quick" : "Full"} run, ${minutes} min, ${new Date().toISOString().slice(0, 10)}.`
+  ].join("\n")
+  const table = markdownTable(rows)
+  const resultsDir = Path.join(repoRoot, "bench/results")
+  Fs.mkdirSync(resultsDir, { recursive: true })
+  const file = Path.join(resultsDir, "latest.json")
+  Fs.writeFileSync(file, JSON.stringify({ machine: { before, after }, versions, quick, failures, rows }, null, 2))
+  process.stdout.write(`${header}\n\n${table}\n`)
+  if (failures.length > 0) process.stdout.write(`\nFailed: ${failures.join("; ")}\n`)
+  log(`every sample: ${Path.relative(process.cwd(), file)}`)
+  if (failures.length > 0) process.exitCode = 1
+}
+
+main().catch((error) => {
+  log(error instanceof Error ? error.stack ?? error.message : String(error))
+  process.exitCode = 1
+}).finally(() => killOwned())
