@@ -71,102 +71,27 @@ readonly RECIPE_VERSION=1
 
 TAG="${1:-$DEFAULT_TAG}"
 BOOT_TIMEOUT="${BOOT_TIMEOUT:-60}"
-START=$SECONDS
-WORKDIR=''
-NEW_ID=''
-TAGGED=0
 VERIFY_CTR=''
-
-log() { printf '[systemd-image +%ss] %s\n' "$((SECONDS - START))" "$*" >&2; }
-die() { printf '[systemd-image] ERROR: %s\n' "$*" >&2; exit 1; }
-
+IMAGE_NAME=systemd-image
 recipe_hash() {
   printf '%s\n' "$RECIPE_VERSION" "$SUITE" "$PACKAGES" "${CHANGES[@]}" "${MASKED_UNITS[@]}" |
     sha256sum | cut -c1-16
 }
-
-# Prints the recipe label of TAG, or nothing if TAG does not exist.
-existing_recipe() {
-  docker image inspect --format "{{ index .Config.Labels \"$RECIPE_LABEL\" }}" "$TAG" 2>/dev/null || true
+cleanup_extra() {
+  if [[ -n "$VERIFY_CTR" ]]; then docker rm -f "$VERIFY_CTR" >/dev/null 2>&1 || true; fi
 }
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/offline-image.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/offline-image.sh"
 
-cleanup() {
-  local rc=$? mnt
-  if [[ -n "$VERIFY_CTR" ]]; then
-    docker rm -f "$VERIFY_CTR" >/dev/null 2>&1 || true
-  fi
-  if [[ -n "$NEW_ID" && "$TAGGED" == 0 ]]; then
-    docker image rm "$NEW_ID" >/dev/null 2>&1 || true # failed verification: drop it
-  fi
-  if [[ -n "$WORKDIR" && -d "$WORKDIR" ]]; then
-    # debootstrap normally unmounts what it mounted, but not if it was killed;
-    # never rm -rf through a live /proc, /sys or /dev bind mount.
-    while read -r mnt; do
-      umount -l "$mnt" 2>/dev/null || true
-    done < <(awk -v d="$WORKDIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
-    rm -rf --one-file-system "$WORKDIR" || log "warning: could not remove $WORKDIR"
-  fi
-  if ((rc != 0)); then
-    printf '[systemd-image] FAILED (exit %s) after %ss; TAG %s was not changed.\n' \
-      "$rc" "$((SECONDS - START))" "$TAG" >&2
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-command -v docker >/dev/null || die "docker CLI not found (apt-get install docker.io)"
-if ! timeout 20 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
-  die "no Docker engine is answering at ${DOCKER_HOST:-unix:///var/run/docker.sock}.
-  Start one, e.g. as root:  service docker start
-  or, where there is no init system:  nohup dockerd --bridge=none --iptables=false >/var/log/dockerd.log 2>&1 &
-  then check with:  docker info"
-fi
-
-RECIPE="$(recipe_hash)"
-if [[ "${FORCE:-0}" != 1 && "$(existing_recipe)" == "$RECIPE" ]]; then
-  log "image $TAG is up to date (recipe $RECIPE); nothing to do (FORCE=1 rebuilds)"
-  exit 0
-fi
-
-((EUID == 0)) || die "building needs root (debootstrap); run as root or with sudo"
-for cmd in debootstrap flock tar sha256sum; do
-  command -v "$cmd" >/dev/null || die "$cmd not found (apt-get install debootstrap util-linux tar coreutils)"
-done
+image_require_engine
+image_exit_if_current
+image_require_build_tools
 NODE_BIN="$(command -v node || true)"
 [[ -n "$NODE_BIN" ]] || die "node not found on PATH; the verification bind-mounts the host's node"
 NODE_BIN="$(readlink -f "$NODE_BIN")"
+image_lock
 
-# One build per TAG at a time: a second invocation waits, then uses the image
-# the first one built (even with FORCE=1: that image is brand new).
-LOCK_FILE="/var/tmp/mcp-image-build.${TAG//[^A-Za-z0-9._-]/_}.lock"
-exec 9>"$LOCK_FILE"
-if ! flock -n 9; then
-  id_before="$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
-  log "another build of $TAG is running; waiting for it (lock $LOCK_FILE)"
-  flock -w "${LOCK_TIMEOUT:-1800}" 9 || die "timed out waiting for lock $LOCK_FILE"
-  id_after="$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
-  if [[ "$(existing_recipe)" == "$RECIPE" && ("${FORCE:-0}" != 1 || "$id_after" != "$id_before") ]]; then
-    log "image $TAG was built by the other invocation; done"
-    exit 0
-  fi
-fi
-
-OLD_ID="$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
-WORKDIR="$(mktemp -d /var/tmp/mcp-systemd-image-build.XXXXXX)"
-ROOTFS="$WORKDIR/rootfs"
-LOG_FILE="$WORKDIR/debootstrap.log"
-
-log "debootstrap $SUITE (minbase + $PACKAGES) from $MIRROR into $ROOTFS"
-# Show only the phase lines; per-package lines go to the log, shown on failure.
-if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOTFS" "$MIRROR" 2>&1 |
-  tee "$LOG_FILE" |
-  awk '!/^I: (Retrieving|Validating|Extracting|Unpacking|Configuring) / { print "  " $0; fflush() }' >&2; then
-  tail -n 40 "$LOG_FILE" >&2 || true
-  [[ -f "$ROOTFS/debootstrap/debootstrap.log" ]] && tail -n 40 "$ROOTFS/debootstrap/debootstrap.log" >&2
-  die "debootstrap failed (mirror $MIRROR reachable? see the log lines above)"
-fi
-log "debootstrap done"
+image_debootstrap mcp-systemd-image-build
 
 log "configuring systemd for a container (masking ${#MASKED_UNITS[@]} units)"
 for unit in "${MASKED_UNITS[@]}"; do
@@ -181,21 +106,9 @@ ln -s /etc/machine-id "$ROOTFS/var/lib/dbus/machine-id"
 mkdir -p "$ROOTFS/etc/systemd/journald.conf.d"
 printf '[Journal]\nStorage=volatile\n' >"$ROOTFS/etc/systemd/journald.conf.d/container.conf"
 
-log "trimming apt caches, docs, man pages and locales"
-rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin \
-  "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/log/* "$ROOTFS"/var/cache/debconf/*-old \
-  "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* \
-  "$ROOTFS"/usr/share/locale/* "$ROOTFS"/tmp/*
-# Docker supplies these per container; don't bake the build host's into the image.
-: >"$ROOTFS/etc/hostname"
-: >"$ROOTFS/etc/resolv.conf"
-
-log "importing into docker"
-change_args=()
-for c in "${CHANGES[@]}" "LABEL $RECIPE_LABEL=$RECIPE"; do change_args+=(--change "$c"); done
-NEW_ID="$(tar --numeric-owner -C "$ROOTFS" -c . | docker import "${change_args[@]}" - | tail -n 1)"
-[[ "$NEW_ID" == sha256:* ]] || die "docker import did not return an image id (got '$NEW_ID')"
-log "imported $NEW_ID"
+# shellcheck disable=SC2119 # nothing to trim beyond the common list
+image_trim
+image_import
 
 # --- verification: boot it the way a test will (flags documented at the top) ---
 VERIFY_CTR="mcp-systemd-verify-$$"
@@ -262,11 +175,4 @@ log "clean shutdown with SIGRTMIN+3 took $((SECONDS - stop_start))s"
 docker rm -f "$VERIFY_CTR" >/dev/null
 VERIFY_CTR=''
 
-docker tag "$NEW_ID" "$TAG"
-TAGGED=1
-if [[ -n "$OLD_ID" && "$OLD_ID" != "$NEW_ID" ]]; then
-  # Drop the superseded image if nothing else uses it, so rebuilds don't pile up.
-  docker image rm "$OLD_ID" >/dev/null 2>&1 || true
-fi
-size="$(docker image inspect --format '{{.Size}}' "$TAG")"
-log "built $TAG ($NEW_ID, $((size / 1000000)) MB) in $((SECONDS - START))s"
+image_tag
