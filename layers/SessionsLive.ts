@@ -15,7 +15,7 @@ export interface SessionSettings {
   readonly timeout: Duration.Duration
   readonly maxOutput: number
   readonly sessionProcs: number
-  readonly sessionUidBase: number
+  readonly sessionUidBase: number | undefined
   readonly memory: number
   readonly user: { readonly uid: number; readonly gid: number }
 }
@@ -48,11 +48,13 @@ export const SessionsLive = (settings: SessionSettings) =>
       const temporarySlots = yield* Queue.unbounded<number>()
       yield* Queue.offerAll(temporarySlots, Array.from({ length: temporaryConcurrency }, (_, i) => settings.sessionMax + i + 1))
       const sharedUser = `${settings.user.uid}:${settings.user.gid}`
+      // RLIMIT_NPROC counts per uid across the whole host: each server gets uids of its own
+      const uidBase = settings.sessionUidBase ?? 100_000 + 2000 * Crypto.randomInt(0, 50_000)
       const timeoutText = (limit: Duration.Duration) =>
         Duration.equals(limit, settings.timeout) ? `${Duration.format(limit)} (PY_EXEC_TIMEOUT)` : Duration.format(limit)
 
       const newSession = (id: string, slot: number): Session => {
-        const uid = settings.sessionUidBase + slot
+        const uid = uidBase + slot
         return {
           id,
           slot,

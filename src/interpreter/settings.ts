@@ -78,7 +78,12 @@ export const variables = {
   sessionProcs: variable("PY_EXEC_SESSION_PROCS", "128", "Process (and thread) limit of one session", integer(8, 100_000, "a number of processes")),
   network: variable("PY_EXEC_NETWORK", "none", "Docker network mode of the sandbox (none: no network at all)", networkMode),
   user: variable("PY_EXEC_USER", "65534:65534", "Numeric uid:gid of the sandbox; sessions run as their own uids from PY_EXEC_SESSION_UID_BASE", userSpec),
-  sessionUidBase: variable("PY_EXEC_SESSION_UID_BASE", "100000", "Session n runs as uid base+n, so sessions cannot read each other's files", integer(1, 4_000_000_000, "a uid")),
+  sessionUidBase: variable(
+    "PY_EXEC_SESSION_UID_BASE",
+    undefined,
+    "Session n runs as uid base+n, so sessions cannot read each other's files (default: a block of 2000 uids picked per server above 100000, so servers on one host never share uids or process limits)",
+    integer(1, 4_000_000_000, "a uid")
+  ),
   workspaceSize: variable("PY_EXEC_WORKSPACE_SIZE", "2g", "Size of /workspace (a tmpfs: sessions and shared files)", bytes),
   tmpSize: variable("PY_EXEC_TMP_SIZE", "512m", "Size of /tmp in the sandbox (a tmpfs)", bytes),
   maxFile: variable("PY_EXEC_MAX_FILE_SIZE", "1g", "Largest file cp_in, cp_out or edit_file will transfer", bytes)
@@ -100,7 +105,7 @@ export interface Settings {
   readonly sessionProcs: number
   readonly network: string
   readonly user: { readonly uid: number; readonly gid: number }
-  readonly sessionUidBase: number
+  readonly sessionUidBase: number | undefined
   readonly workspaceSize: number
   readonly tmpSize: number
   readonly maxFile: number
@@ -147,7 +152,7 @@ export const resolveSettings = (sources: Sources): Effect.Effect<Settings, Setti
       sessionProcs: yield* setting(variables.sessionProcs),
       network: yield* setting(variables.network),
       user: yield* setting(variables.user),
-      sessionUidBase: yield* setting(variables.sessionUidBase),
+      sessionUidBase: yield* optional(variables.sessionUidBase),
       workspaceSize: yield* setting(variables.workspaceSize),
       tmpSize: yield* setting(variables.tmpSize),
       maxFile: yield* setting(variables.maxFile)
