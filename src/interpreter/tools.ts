@@ -1,157 +1,24 @@
 // The MCP tools of mcp-code-interpreter: one small handler each, running an Effect program on the
 // server's runtime; typed failures become tool errors (isError) with a one-line reason.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
-import type { CallToolResult, ServerNotification } from "@modelcontextprotocol/sdk/types.js"
-import type { SocketError } from "@effect/platform/Socket"
-import { Duration, Effect, type Layer, Schema } from "effect"
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
+import { Duration, Effect } from "effect"
 import * as z from "zod/v4"
-import { ControlClient } from "../../services/ControlClient.js"
-import { type Copied, SandboxFiles } from "../../services/SandboxFiles.js"
-import type { SandboxUnavailable } from "../../services/Sandbox.js"
-import { type RunOptions, type RunResult, Sessions, type UnknownSession } from "../../services/Sessions.js"
-import { ServerStatus } from "../protocol.js"
+import { SandboxFiles } from "../../services/SandboxFiles.js"
+import { Sessions } from "../../services/Sessions.js"
 import { version } from "../version.js"
+import { type ManagerAccess, registerManagerTools } from "./managerTools.js"
+import { runWithProgress } from "./progress.js"
 import type { Settings } from "./settings.js"
+import { copyOutput, copyResult, failed, ok, runOutput, runResult, sessionIdArg, text, toolError } from "./toolResults.js"
+
+export { toolError }
 
 export type ToolServices = Sessions | SandboxFiles
-
-type RunError = UnknownSession | SandboxUnavailable
 
 export interface ToolRunner {
   /** Run a handler's program; an abort (the client cancelled) interrupts it. */
   readonly run: (program: Effect.Effect<CallToolResult, never, ToolServices>, signal: AbortSignal) => Promise<CallToolResult>
-}
-
-const text = (t: string) => ({ type: "text" as const, text: t })
-
-/** A failure the user can act on: one line, no stack. */
-export const toolError = (message: string): CallToolResult => ({ isError: true, content: [text(message)] })
-
-const ok = (summary: string, structuredContent: Record<string, unknown>): CallToolResult => ({
-  content: [text(summary)],
-  structuredContent
-})
-
-/** Expected failures of any tool (they all carry a message written for the user). */
-const failed = <A, E extends { readonly message: string }, R>(program: Effect.Effect<A, E, R>, f: (a: A) => CallToolResult) =>
-  program.pipe(Effect.match({ onFailure: (e) => toolError(e.message), onSuccess: f }))
-
-const sessionIdArg = z.string().min(1).max(64).optional().describe(
-  "Session from init. Omit to run in a temporary session that is deleted right after the call."
-)
-
-const exceptionShape = z.object({ type: z.string(), message: z.string(), traceback: z.string() })
-
-const runOutput = {
-  session_id: z.string().nullable().describe("The session the code ran in; null for a temporary session"),
-  status: z.enum(["ok", "error", "timeout", "crashed"]),
-  stdout: z.string(),
-  stderr: z.string(),
-  stdout_truncated_bytes: z.number().int().describe("Bytes cut from the middle of stdout (its start and end are kept)"),
-  stderr_truncated_bytes: z.number().int(),
-  value: z.string().nullable().describe("The last expression's value as a notebook shows it: repr(), or a markdown table for a pandas DataFrame"),
-  value_kind: z.enum(["repr", "table"]).nullable(),
-  figures: z.number().int().describe("matplotlib figures returned as image content, in order"),
-  exception: exceptionShape.nullable(),
-  duration_ms: z.number(),
-  notes: z.array(z.string()).describe("Timeouts, restarts, lost state")
-}
-
-const copyOutput = {
-  session_id: z.string().nullable(),
-  from: z.string(),
-  to: z.string(),
-  files: z.number().int(),
-  bytes: z.number().int(),
-  skipped: z.array(z.string())
-}
-
-/** What the model reads: output first, then the value, the traceback and any notes. */
-const runText = (r: RunResult): string => {
-  const parts: Array<string> = []
-  if (r.stdout !== "") parts.push(r.stdout.replace(/\n$/, ""))
-  if (r.stderr !== "") parts.push(`[stderr]\n${r.stderr.replace(/\n$/, "")}`)
-  if (r.value !== null) parts.push(r.valueKind === "table" ? `Out:\n${r.value}` : `Out: ${r.value}`)
-  if (r.error !== null) parts.push(r.error.traceback.replace(/\n$/, ""))
-  for (const note of r.notes) parts.push(`[note] ${note}`)
-  if (parts.length === 0) parts.push("(no output)")
-  return parts.join("\n")
-}
-
-const runResult = (r: RunResult): CallToolResult => ({
-  isError: r.status !== "ok",
-  content: [text(runText(r)), ...r.figures.map((data) => ({ type: "image" as const, data, mimeType: "image/png" }))],
-  structuredContent: {
-    session_id: r.sessionId,
-    status: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    stdout_truncated_bytes: r.cut.stdout,
-    stderr_truncated_bytes: r.cut.stderr,
-    value: r.value,
-    value_kind: r.valueKind,
-    figures: r.figures.length,
-    exception: r.error,
-    duration_ms: Math.round(r.seconds * 1000 * 10) / 10,
-    notes: [...r.notes]
-  }
-})
-
-const copyResult = (sessionId: string | undefined, c: Copied): CallToolResult =>
-  ok(
-    `copied ${c.files} file(s), ${c.bytes} bytes: ${c.from} → ${c.to}${c.skipped.length ? `; skipped ${c.skipped.join(", ")}` : ""}`,
-    { session_id: sessionId ?? null, from: c.from, to: c.to, files: c.files, bytes: c.bytes, skipped: [...c.skipped] }
-  )
-
-const encodeStatuses = Schema.encodeSync(Schema.Array(ServerStatus))
-
-/** What a tool handler gets from the SDK that progress reporting needs. */
-interface HandlerExtra {
-  readonly _meta?: { readonly progressToken?: string | number | undefined } | undefined
-  readonly sendNotification: (notification: ServerNotification) => Promise<void>
-}
-
-/** Longest line of output quoted in a progress message. */
-const maxProgressLine = 200
-
-/**
- * MCP progress for a long run, when the client asked for it with a progress token: the elapsed
- * time every second, and the latest output lines as they arrive.
- */
-const progressOf = (extra: HandlerExtra) => {
-  const token = extra._meta?.progressToken
-  if (token === undefined) return undefined
-  const started = Date.now()
-  let last = 0
-  const notify = (message: string) =>
-    Effect.promise(() => {
-      last = Math.max(last + 0.001, (Date.now() - started) / 1000) // progress must increase
-      return extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: last, message } })
-    }).pipe(Effect.ignore)
-  return {
-    options: {
-      onOutput: (stream: "stdout" | "stderr", chunk: string) => {
-        const lines = chunk.split("\n").filter((l) => l.trim() !== "").slice(-3)
-        return lines.length === 0 ? Effect.void : notify(lines.map((l) => `${stream}: ${l.slice(0, maxProgressLine)}`).join("\n"))
-      }
-    },
-    ticking: <A, E, R>(program: Effect.Effect<A, E, R>) =>
-      Effect.scoped(Effect.zipRight(
-        Effect.forkScoped(
-          Effect.suspend(() => notify(`running for ${Math.round((Date.now() - started) / 1000)}s`)).pipe(
-            Effect.delay("1 second"),
-            Effect.forever
-          )
-        ),
-        program
-      ))
-  }
-}
-
-/** Run code with progress reporting when the client asked for it. */
-const runWithProgress = (extra: HandlerExtra, run: (options: RunOptions) => Effect.Effect<RunResult, RunError, Sessions>) => {
-  const progress = progressOf(extra)
-  return progress === undefined ? run({}) : progress.ticking(run(progress.options))
 }
 
 /** A pip requirement: a name with optional extras and version constraints, never an option. */
@@ -165,7 +32,7 @@ const installTimeout = Duration.minutes(10)
 export interface ToolOptions {
   readonly settings: Settings
   /** Offer manager_status and manager_restart, through a client of this socket. */
-  readonly manager: { readonly socket: string; readonly client: Layer.Layer<ControlClient, SocketError> } | undefined
+  readonly manager: ManagerAccess | undefined
 }
 
 /** A fresh McpServer with every tool (one per client connection; the runtime is shared). */
@@ -385,59 +252,7 @@ export const createMcpServer = (runner: ToolRunner, options: ToolOptions): McpSe
       extra.signal
     ))
 
-  if (options.manager !== undefined) {
-    const { client, socket } = options.manager
-    const unreachable = (e: { readonly _tag: string; readonly message: string }) =>
-      e._tag === "RpcClientError" || e._tag === "SocketError" ? `cannot reach mcp-manager at ${socket}: is it running?` : e.message
-
-    server.registerTool("manager_status", {
-      title: "Status of the managed MCP servers",
-      description: `Show the MCP servers run by mcp-manager on this host (socket ${socket}): state, pid, uptime, restarts, last exit.`,
-      inputSchema: {},
-      outputSchema: { servers: z.array(z.record(z.string(), z.unknown())) },
-      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
-    }, (_args, extra) =>
-      runner.run(
-        Effect.flatMap(ControlClient, (manager) => manager.Status()).pipe(
-          Effect.scoped,
-          Effect.provide(client),
-          Effect.match({
-            onFailure: (e) => toolError(unreachable(e)),
-            onSuccess: (statuses) => {
-              const servers = encodeStatuses(statuses)
-              return ok(
-                statuses.map((s) => `${s.name}: ${s.state}${s.pid === null ? "" : ` (pid ${s.pid})`}, ${s.restarts} restart(s)`).join("\n") ||
-                  "no servers configured",
-                { servers: servers.map((s) => ({ ...s })) }
-              )
-            }
-          })
-        ),
-        extra.signal
-      ))
-
-    server.registerTool("manager_restart", {
-      title: "Restart a managed MCP server",
-      description: "Restart one MCP server run by mcp-manager (its whole process group), by name or by its command as written in the config.",
-      inputSchema: { name: z.string().min(1).max(4096).describe("Server name (see manager_status)") },
-      outputSchema: { server: z.record(z.string(), z.unknown()) },
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
-    }, ({ name }, extra) =>
-      runner.run(
-        Effect.flatMap(ControlClient, (manager) => manager.Restart({ target: name })).pipe(
-          Effect.scoped,
-          Effect.provide(client),
-          Effect.match({
-            onFailure: (e) => toolError(unreachable(e)),
-            onSuccess: (status) =>
-              ok(`${status.name}: ${status.state}${status.pid === null ? "" : ` (pid ${status.pid})`}`, {
-                server: { ...encodeStatuses([status])[0] }
-              })
-          })
-        ),
-        extra.signal
-      ))
-  }
+  if (options.manager !== undefined) registerManagerTools(server, runner, options.manager)
 
   return server
 }
