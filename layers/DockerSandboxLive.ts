@@ -2,53 +2,21 @@
 // created on first use, recreated when it dies or on reset, removed when the server stops.
 import Docker from "dockerode"
 import { Data, Duration, Effect, Layer, Ref } from "effect"
-import * as Fs from "node:fs"
 import * as Os from "node:os"
 import { PassThrough } from "node:stream"
 import { Sandbox, type SandboxProcess, SandboxUnavailable } from "../services/Sandbox.js"
+import {
+  containerOptions,
+  ownerAlive,
+  ownerLabel,
+  processIdentity,
+  reasonOf,
+  sandboxLabel,
+  type SandboxSettings,
+  statusOf
+} from "./sandboxContainer.js"
 
-export interface SandboxSettings {
-  readonly image: string
-  readonly memory: number
-  readonly cpus: number
-  readonly pids: number
-  readonly network: string
-  readonly user: { readonly uid: number; readonly gid: number }
-  readonly workspaceSize: number
-  readonly tmpSize: number
-}
-
-const sandboxLabel = "org.mcp-server-manager.sandbox"
-const ownerLabel = "org.mcp-server-manager.owner"
-
-/** This process, in a form that survives pid reuse: boot id, pid and start time. */
-const processIdentity = (pid: number): string | undefined => {
-  try {
-    const boot = Fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()
-    const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
-    const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]
-    return `${boot}/${pid}/${startTime}`
-  } catch {
-    return undefined
-  }
-}
-
-const ownerAlive = (owner: string | undefined): boolean => {
-  const pid = Number(owner?.split("/")[1])
-  return owner !== undefined && Number.isInteger(pid) && processIdentity(pid) === owner
-}
-
-const reasonOf = (error: unknown): string => {
-  if (error instanceof Error) {
-    const status = (error as { statusCode?: number }).statusCode
-    const json = (error as { json?: { message?: string } }).json
-    return json?.message ?? (status ? `${error.message} (HTTP ${status})` : error.message)
-  }
-  return String(error)
-}
-
-const statusOf = (error: unknown): number | undefined =>
-  error instanceof Error ? (error as { statusCode?: number }).statusCode : undefined
+export type { SandboxSettings }
 
 /** The container vanished under an exec: worth one retry in a fresh container. */
 class ContainerGone extends Data.TaggedError("ContainerGone")<{ readonly reason: string }> {}
@@ -131,32 +99,9 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
 
       const create = (python: string) =>
         call("create container", () =>
-          docker.createContainer({
-            Image: settings.image,
-            Entrypoint: [],
-            Cmd: [python, "-c", "import signal\nwhile True: signal.pause()"],
-            User: `${settings.user.uid}:${settings.user.gid}`,
-            // not /workspace: a working directory inside a tmpfs mount makes Docker drop the mount's mode
-            WorkingDir: "/",
-            Env: ["PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1", "MPLBACKEND=Agg", "HOME=/tmp"],
-            Labels: { [sandboxLabel]: "1", [ownerLabel]: owner },
-            NetworkDisabled: settings.network === "none",
-            HostConfig: {
-              NetworkMode: settings.network,
-              Init: true, // reaps the zombies that killed interpreters leave
-              ReadonlyRootfs: true,
-              CapDrop: ["ALL"],
-              SecurityOpt: ["no-new-privileges"],
-              PidsLimit: settings.pids,
-              Memory: settings.memory,
-              MemorySwap: settings.memory, // no swap: a memory bomb ends quickly
-              NanoCpus: Math.round(settings.cpus * 1e9),
-              Tmpfs: {
-                "/workspace": `rw,exec,nosuid,nodev,size=${settings.workspaceSize},mode=1777`,
-                "/tmp": `rw,exec,nosuid,nodev,size=${settings.tmpSize},mode=1777`
-              }
-            }
-          })).pipe(Effect.mapError(unavailable(`cannot create the sandbox container from ${settings.image}`)))
+          docker.createContainer(containerOptions(settings, python, owner))).pipe(
+            Effect.mapError(unavailable(`cannot create the sandbox container from ${settings.image}`))
+          )
 
       const start = (python: string) =>
         Effect.gen(function*() {
