@@ -1,5 +1,5 @@
 // ChildProcesses on node:child_process: one process group per server, stopped group-wide.
-import { Deferred, Duration, Effect, Layer, Runtime, Schedule } from "effect"
+import { Deferred, Duration, Effect, Layer, Option, Runtime, Schedule } from "effect"
 import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import { type ChildExit, ChildProcesses, type OutputHandler, SpawnFailed } from "../services/ChildProcesses.js"
@@ -79,10 +79,13 @@ export const ChildProcessesLive = (runId: string) =>
       const groups = yield* ProcessGroups
       let spawnCount = 0
 
-      /** Kill whatever is left of one run: its group, and anything carrying its marker. */
-      const sweepLeftovers = (spec: ServerSpec, pgid: number, marker: string) =>
+      /**
+       * Kill whatever is left of one run: its group, and anything carrying its marker (only
+       * processes started since the run's main process can: `startedSince` skips the rest).
+       */
+      const sweepLeftovers = (spec: ServerSpec, pgid: number, marker: string, startedSince: string | undefined) =>
         Effect.gen(function*() {
-          const query = { pgid, marker }
+          const query = startedSince === undefined ? { pgid, marker } : { pgid, marker, startedSince }
           const leftovers = yield* processes.find(query)
           if (leftovers.length === 0) return
           yield* Effect.logWarning("killing processes left behind by the server").pipe(
@@ -98,7 +101,7 @@ export const ChildProcessesLive = (runId: string) =>
           if (gone._tag === "None") yield* processes.signal(yield* processes.find(query), "SIGKILL")
         })
 
-      const stop = (spec: ServerSpec, child: CP.ChildProcess, exited: Effect.Effect<ChildExit>, marker: string) =>
+      const stop = (spec: ServerSpec, child: CP.ChildProcess, exited: Effect.Effect<ChildExit>, marker: string, startedSince: string | undefined) =>
         Effect.gen(function*() {
           const pid = child.pid!
           if (!hasExited(child)) {
@@ -113,7 +116,7 @@ export const ChildProcessesLive = (runId: string) =>
               yield* exited.pipe(Effect.interruptible, Effect.timeout("5 seconds"), Effect.ignore)
             }
           }
-          yield* sweepLeftovers(spec, pid, marker)
+          yield* sweepLeftovers(spec, pid, marker, startedSince)
           yield* groups.ended(pid)
           child.stdin?.destroy()
           child.stdout?.destroy()
@@ -133,6 +136,7 @@ export const ChildProcessesLive = (runId: string) =>
             ? ["/bin/sh", ["-c", spec.launch.line]] as const
             : [spec.launch.file, spec.launch.args] as const
 
+          let startedSince: string | undefined
           const child = yield* Effect.acquireRelease(
             Effect.async<CP.ChildProcess, SpawnFailed>((resume) => {
               let child: CP.ChildProcess
@@ -154,8 +158,10 @@ export const ChildProcessesLive = (runId: string) =>
                 if (child.pid === undefined) resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: describeSpawnError(spec, error) })))
               })
             }),
-            (child) => stop(spec, child, Deferred.await(exit), marker)
+            (child) => stop(spec, child, Deferred.await(exit), marker, startedSince)
           )
+          // everything of this run starts at or after its main process (unknown if it is gone already)
+          startedSince = Option.getOrUndefined(yield* processes.startTime(child.pid!))
           yield* groups.started({
             server: spec.name,
             pgid: child.pid!,

@@ -1,6 +1,6 @@
 // ProcessGroups as a small JSON file in the daemon's runtime directory, one file per control socket
 // (several daemons may share a runtime directory; only one can own a socket).
-import { Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Duration, Effect, Layer, Option, Queue, Schedule, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -172,6 +172,7 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
       yield* save
 
       // Every group ended before this runs (ChildProcesses depends on us, so it is released first).
+      // Added before the writer below starts, so it runs after the writer is interrupted.
       yield* Effect.addFinalizer(() =>
         groups.size === 0
           ? Effect.try({ try: () => Fs.rmSync(file, { force: true }), catch: failed }).pipe(
@@ -179,6 +180,15 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
           )
           : save
       )
+
+      // Changes are written by one fiber, at most once per `coalesce`: a restart (one group ends,
+      // one starts) or a restart-all is one write, off the restart's path (write + rename costs
+      // 1–4 ms on ext4). A daemon killed inside that window loses nothing that matters: the run id
+      // is on disk from the start, and the next start finds every process carrying it.
+      const coalesce = Duration.millis(10)
+      const changed = yield* Queue.sliding<void>(1)
+      yield* Queue.take(changed).pipe(Effect.zipRight(Effect.sleep(coalesce)), Effect.zipRight(save), Effect.forever, Effect.forkScoped)
+      const saveSoon = Queue.offer(changed, undefined)
 
       const toRecorded = (group: StartedGroup): RecordedGroup => ({
         server: group.server,
@@ -189,8 +199,8 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
       })
 
       return ProcessGroups.of({
-        started: (group) => Effect.suspend(() => (groups.set(group.pgid, toRecorded(group)), save)),
-        ended: (pgid) => Effect.suspend(() => (groups.delete(pgid) ? save : Effect.void))
+        started: (group) => Effect.suspend(() => (groups.set(group.pgid, toRecorded(group)), saveSoon)),
+        ended: (pgid) => Effect.suspend(() => (groups.delete(pgid) ? saveSoon : Effect.void))
       })
     })
   )

@@ -1,59 +1,99 @@
-// ProcessTable over Linux's /proc.
+// ProcessTable over Linux's /proc. Reads are synchronous: /proc lives in memory, and one pass over
+// a few hundred small files takes a few milliseconds this way, against ~1 ms a process through
+// promises (which made every restart wait ~100 ms on a quiet host).
 import { Effect, Layer, Option } from "effect"
-import * as Fs from "node:fs/promises"
+import * as Fs from "node:fs"
 import { type ProcessQuery, ProcessTable, runMarkerVar } from "../services/ProcessTable.js"
 
-const readText = (path: string) =>
-  Effect.tryPromise(() => Fs.readFile(path, "latin1")).pipe(Effect.option)
+/** Reused for every read: the table is read synchronously, one file at a time. */
+let buffer = Buffer.alloc(16 * 1024)
+
+/**
+ * The whole file. Not `readFileSync`: /proc files report size 0, which sends it down a slow path
+ * (~60 µs a file here against ~15 µs for open, read, close).
+ */
+const readText = (path: string): string | undefined => {
+  let fd: number
+  try {
+    fd = Fs.openSync(path, "r")
+  } catch {
+    return undefined // the process is gone, or not ours to read
+  }
+  try {
+    let length = 0
+    for (;;) {
+      if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(buffer.length)])
+      const n = Fs.readSync(fd, buffer, length, buffer.length - length, null)
+      if (n === 0) return buffer.toString("latin1", 0, length)
+      length += n
+    }
+  } catch {
+    return undefined
+  } finally {
+    Fs.closeSync(fd)
+  }
+}
+
+interface Stat {
+  readonly state: string
+  readonly pgid: number
+  /** Clock ticks since boot (proc(5) field 22), as a decimal string. */
+  readonly startTime: string
+}
 
 /** State, process group and start time from /proc/<pid>/stat; the command name may contain spaces and ")". */
-const statOf = (pid: number) =>
-  readText(`/proc/${pid}/stat`).pipe(Effect.map(Option.flatMap((stat) => {
-    // fields after the command name, from field 3 (state) on: see proc(5)
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    const state = fields[0]
-    const pgid = Number(fields[2])
-    const startTime = fields[19]
-    return state === undefined || startTime === undefined || Number.isNaN(pgid)
-      ? Option.none()
-      : Option.some({ state, pgid, startTime })
-  })))
+const statOf = (pid: number): Stat | undefined => {
+  const stat = readText(`/proc/${pid}/stat`)
+  if (stat === undefined) return undefined
+  // fields after the command name, from field 3 (state) on: see proc(5)
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  const state = fields[0]
+  const pgid = Number(fields[2])
+  const startTime = fields[19]
+  return state === undefined || startTime === undefined || Number.isNaN(pgid) ? undefined : { state, pgid, startTime }
+}
 
-const hasMarker = (pid: number, marker: string) =>
-  readText(`/proc/${pid}/environ`).pipe(Effect.map(Option.match({
-    onNone: () => false,
-    onSome: (environ) =>
-      environ.split("\0").some((entry) =>
-        marker.endsWith("/")
-          ? entry.startsWith(`${runMarkerVar}=${marker}`)
-          : entry === `${runMarkerVar}=${marker}`
-      )
-  })))
+const hasMarker = (pid: number, marker: string) => {
+  const environ = readText(`/proc/${pid}/environ`)
+  if (environ === undefined) return false
+  const wanted = `${runMarkerVar}=${marker}`
+  return environ.split("\0").some((entry) => (marker.endsWith("/") ? entry.startsWith(wanted) : entry === wanted))
+}
 
-const matches = (pid: number, query: ProcessQuery) =>
-  Effect.flatMap(statOf(pid), Option.match({
-    onNone: () => Effect.succeed(false),
-    // zombies are dead already; they only wait for their parent to reap them
-    onSome: ({ pgid, state }) =>
-      state === "Z" || state === "X"
-        ? Effect.succeed(false)
-        : query.pgid !== undefined && pgid === query.pgid
-        ? Effect.succeed(true)
-        : query.marker === undefined
-        ? Effect.succeed(false)
-        : hasMarker(pid, query.marker)
-  }))
+/** Start times are decimal tick counts: compare them as numbers of any length. */
+const startedBefore = (startTime: string, bound: string) =>
+  startTime.length !== bound.length ? startTime.length < bound.length : startTime < bound
+
+const matches = (pid: number, query: ProcessQuery) => {
+  const stat = statOf(pid)
+  // zombies are dead already; they only wait for their parent to reap them
+  if (stat === undefined || stat.state === "Z" || stat.state === "X") return false
+  if (query.pgid !== undefined && stat.pgid === query.pgid) return true
+  if (query.marker === undefined) return false
+  if (query.startedSince !== undefined && startedBefore(stat.startTime, query.startedSince)) return false
+  return hasMarker(pid, query.marker)
+}
+
+const processIds = (): ReadonlyArray<number> => {
+  let entries: ReadonlyArray<string>
+  try {
+    entries = Fs.readdirSync("/proc")
+  } catch {
+    return []
+  }
+  const pids: Array<number> = []
+  for (const entry of entries) {
+    const code = entry.charCodeAt(0)
+    if (code >= 48 && code <= 57) {
+      const pid = Number(entry)
+      if (pid !== process.pid) pids.push(pid)
+    }
+  }
+  return pids
+}
 
 export const ProcessTableLive = Layer.succeed(ProcessTable, {
-  find: (query) =>
-    Effect.gen(function*() {
-      const entries = yield* Effect.tryPromise(() => Fs.readdir("/proc")).pipe(Effect.orElseSucceed(() => []))
-      const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== process.pid)
-      const found = yield* Effect.forEach(pids, (pid) => Effect.map(matches(pid, query), (yes) => (yes ? [pid] : [])), {
-        concurrency: 32
-      })
-      return found.flat()
-    }),
+  find: (query) => Effect.sync(() => processIds().filter((pid) => matches(pid, query))),
   signal: (pids, signal) =>
     Effect.sync(() => {
       for (const pid of pids) {
@@ -65,5 +105,8 @@ export const ProcessTableLive = Layer.succeed(ProcessTable, {
       }
     }),
   startTime: (pid) =>
-    Effect.map(statOf(pid), Option.flatMap(({ startTime, state }) => (state === "Z" || state === "X" ? Option.none() : Option.some(startTime))))
+    Effect.sync(() => {
+      const stat = statOf(pid)
+      return stat === undefined || stat.state === "Z" || stat.state === "X" ? Option.none() : Option.some(stat.startTime)
+    })
 })

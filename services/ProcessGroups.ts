@@ -24,7 +24,10 @@ export interface StartedGroup {
 }
 
 export class ProcessGroups extends Context.Tag("ProcessGroups")<ProcessGroups, {
-  /** Record a group before anything could orphan it; a failed write is logged, never fatal. */
+  /**
+   * Record a group (written within milliseconds, coalesced with other changes; its processes carry
+   * the run's marker meanwhile); a failed write is logged, never fatal.
+   */
   readonly started: (group: StartedGroup) => Effect.Effect<void>
   /** The group is gone (stopped and swept). */
   readonly ended: (pgid: number) => Effect.Effect<void>

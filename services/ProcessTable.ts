@@ -10,6 +10,12 @@ export interface ProcessQuery {
   readonly pgid?: number
   /** Processes whose environment has `MCP_MANAGER_RUN` equal to this value, or starting with it when it ends in "/". */
   readonly marker?: string
+  /**
+   * Only look for the marker in processes started at or after this start time (clock ticks since
+   * boot, as `startTime` gives it). A run's marker is inherited from the run's main process, so no
+   * older process can carry it: this spares reading the environment of every process on the host.
+   */
+  readonly startedSince?: string
 }
 
 export class ProcessTable extends Context.Tag("ProcessTable")<ProcessTable, {

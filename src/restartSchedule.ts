@@ -1,5 +1,5 @@
 // When to start a server again after it ended.
-import { Data, Duration, Schedule } from "effect"
+import { Data, Duration, Effect, Schedule, ScheduleDecision, ScheduleInterval } from "effect"
 import type { SpawnFailed } from "../services/ChildProcesses.js"
 import type { Backoff, RestartPolicy } from "./ServerSpec.js"
 
@@ -18,21 +18,27 @@ const failed = (end: RunEnded) => end._tag === "SpawnFailed" || end.signal !== n
 export const shouldRestart = (policy: RestartPolicy, end: RunEnded): boolean =>
   policy === "always" || (policy === "on-failure" && failed(end))
 
+/** A run that lasted `resetAfter` was healthy: its end is not part of a crash loop. */
+const healthy = (backoff: Backoff) => (end: RunEnded) =>
+  end._tag === "ServerExited" && Duration.greaterThanOrEqualTo(end.uptime, backoff.resetAfter)
+
 /**
- * Exponential backoff with jitter: `initial`, ×`factor` per consecutive failure, capped at `max`
- * (a crash loop never gives up, it just retries at the capped pace), back to `initial` after a run
- * that lasted `resetAfter`. Jitter only shortens a delay (×0.8–1.0), so `max` is a true bound and
- * servers that crashed together do not restart in lockstep. Outputs the delay chosen and the end
- * of the run it follows.
+ * After a healthy run (one that lasted `resetAfter`) the server starts again at once, as the
+ * backoff starts over. Otherwise exponential backoff with jitter: `initial`, ×`factor` per
+ * consecutive failure, capped at `max` (a crash loop never gives up, it just retries at the capped
+ * pace). Jitter only shortens a delay (×0.8–1.0), so `max` is a true bound and servers that crashed
+ * together do not restart in lockstep. Outputs the delay chosen and the end of the run it follows.
  */
-export const restartSchedule = (policy: RestartPolicy, backoff: Backoff) =>
-  Schedule.exponential(backoff.initial, backoff.factor).pipe(
+export const restartSchedule = (policy: RestartPolicy, backoff: Backoff) => {
+  const delays = Schedule.exponential(backoff.initial, backoff.factor).pipe(
     Schedule.union(Schedule.spaced(backoff.max)),
     Schedule.jitteredWith({ min: 0.8, max: 1 }),
-    Schedule.delays,
-    Schedule.intersect(Schedule.identity<RunEnded>()),
-    Schedule.resetWhen(([, end]) =>
-      end._tag === "ServerExited" && Duration.greaterThanOrEqualTo(end.uptime, backoff.resetAfter)
-    ),
-    Schedule.whileInput((end: RunEnded) => shouldRestart(policy, end))
+    Schedule.delays
   )
+  const wasHealthy = healthy(backoff)
+  return Schedule.makeWithState(delays.initial, (now, end: RunEnded, state) =>
+    wasHealthy(end)
+      ? Effect.succeed([delays.initial, [Duration.zero, end] as const, ScheduleDecision.continueWith(ScheduleInterval.after(now))] as const)
+      : Effect.map(delays.step(now, end, state), ([next, delay, decision]) => [next, [delay, end] as const, decision] as const)
+  ).pipe(Schedule.whileInput((end: RunEnded) => shouldRestart(policy, end)))
+}

@@ -32,10 +32,10 @@ describe("restartSchedule", () => {
       expectJittered(delays, [100, 200, 400, 800, 1600, 2000, 2000, 2000, 2000, 2000])
     }))
 
-  it.effect("a run longer than resetAfter starts the backoff over", () =>
+  it.effect("after a run longer than resetAfter the server starts again at once, and the backoff starts over", () =>
     Effect.gen(function*() {
-      const delays = yield* delaysFor("always", [crash(), crash(), crash(), crash(60_000), crash()])
-      expectJittered(delays, [100, 200, 400, 100, 200])
+      const delays = yield* delaysFor("always", [crash(), crash(), crash(), crash(60_000), crash(), crash(10_000), crash(9_999)])
+      expectJittered(delays, [100, 200, 400, 0, 100, 0, 100])
     }))
 
   /** How many times a server runs when its runs end as given, under Effect.retry. */
