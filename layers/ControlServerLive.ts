@@ -119,7 +119,8 @@ const HandlersLive = ManagerRpcs.toLayer(Effect.gen(function*() {
 }))
 
 export const ControlServerLive = (options: ControlSocketOptions) =>
-  RpcServer.layer(ManagerRpcs).pipe(
+  // no spans: nothing exports them, and they cost as much as answering a status request
+  RpcServer.layer(ManagerRpcs, { disableTracing: true }).pipe(
     Layer.provide(HandlersLive),
     Layer.provide(RpcServer.layerProtocolSocketServer),
     Layer.provide(RpcSerialization.layerNdjsonWith({ maxBufferSize: maxRequestLine })),

@@ -4,5 +4,6 @@ import { Effect } from "effect"
 import { ManagerRpcs } from "../src/protocol.js"
 
 export class ControlClient extends Effect.Service<ControlClient>()("ControlClient", {
-  scoped: RpcClient.make(ManagerRpcs)
+  // no spans: nothing exports them, and making one per request doubled a status round trip
+  scoped: RpcClient.make(ManagerRpcs, { disableTracing: true })
 }) {}
