@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only supervisors|interpreter]: every contender in one run on this
+// npm run bench [-- --quick] [--only restart,control,scale,crash,interpreter]: every contender in one run on this
 // machine; prints a markdown table of medians, p95 and ratios, and writes every sample to
 // bench/results/latest.json.
 import * as Fs from "node:fs"
@@ -12,7 +12,7 @@ import { supervisorFigures } from "./supervisors.js"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
-const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined
+const only = args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "").split(",") : []
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
 
 process.on("exit", killOwnedSync)
@@ -46,7 +46,6 @@ const main = async () => {
   const rows: Array<Row> = []
   const failures: Array<string> = []
   const section = async (name: string, f: () => Promise<ReadonlyArray<Row>>) => {
-    if (only !== undefined && only !== name) return
     try {
       rows.push(...await f())
     } catch (error) {
@@ -56,8 +55,9 @@ const main = async () => {
       await killOwned()
     }
   }
-  await section("supervisors", () => supervisorFigures({ quick, log }))
-  await section("interpreter", () => interpreterFigures({ quick, log }))
+  const supervisorGroups = only.filter((o) => o !== "interpreter")
+  if (only.length === 0 || supervisorGroups.length > 0) await section("supervisors", () => supervisorFigures({ quick, only: supervisorGroups, log }))
+  if (only.length === 0 || only.includes("interpreter")) await section("interpreter", () => interpreterFigures({ quick, only, log }))
   const after = await machine()
   const minutes = ((Date.now() - started) / 60_000).toFixed(1)
   const header = [

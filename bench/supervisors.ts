@@ -6,6 +6,8 @@ import { childProgram, cpuSeconds, median, monotonicNs, type Program, Reports, r
 
 export interface Plan {
   readonly quick: boolean
+  /** Figure groups to run: restart, control, scale, crash (supervisors) and interpreter; all when empty. */
+  readonly only: ReadonlyArray<string>
   readonly log: (line: string) => void
 }
 
@@ -232,13 +234,16 @@ const crashLoop = async (plan: Plan): Promise<ReadonlyArray<Row>> => {
 
 export const supervisorFigures = async (plan: Plan): Promise<ReadonlyArray<Row>> => {
   const rows: Array<Row> = []
-  plan.log("1. restart latency")
-  rows.push(...await restartLatency(plan))
-  plan.log("2-3. control plane")
-  rows.push(...await controlPlane(plan))
-  plan.log("4-5. scale, restart-all")
-  rows.push(...await scale(plan))
-  plan.log("6. crash loop")
-  rows.push(...await crashLoop(plan))
+  const groups = [
+    ["restart", "1. restart latency", restartLatency],
+    ["control", "2-3. control plane", controlPlane],
+    ["scale", "4-5. memory, bring-up, restart-all", scale],
+    ["crash", "6. crash loop", crashLoop]
+  ] as const
+  for (const [key, title, figures] of groups) {
+    if (plan.only.length > 0 && !plan.only.includes(key)) continue
+    plan.log(title)
+    rows.push(...await figures(plan))
+  }
   return rows
 }
