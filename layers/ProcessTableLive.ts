@@ -1,6 +1,6 @@
-// ProcessTable over Linux's /proc. Reads are synchronous: /proc lives in memory, and one pass over
-// a few hundred small files takes a few milliseconds this way, against ~1 ms a process through
-// promises (which made every restart wait ~100 ms on a quiet host).
+// ProcessTable over Linux's /proc. A pass reads synchronously: /proc lives in memory, and a few
+// hundred small files take a few milliseconds this way, against ~1 ms a process through promises
+// (which made every restart wait ~100 ms on a quiet host). Queries of one event-loop turn share a pass.
 import { Effect, Layer, Option } from "effect"
 import * as Fs from "node:fs"
 import { type ProcessQuery, ProcessTable, runMarkerVar } from "../services/ProcessTable.js"
@@ -53,25 +53,14 @@ const statOf = (pid: number): Stat | undefined => {
   return state === undefined || startTime === undefined || Number.isNaN(pgid) ? undefined : { state, pgid, startTime }
 }
 
-const hasMarker = (pid: number, marker: string) => {
-  const environ = readText(`/proc/${pid}/environ`)
-  if (environ === undefined) return false
-  const wanted = `${runMarkerVar}=${marker}`
-  return environ.split("\0").some((entry) => (marker.endsWith("/") ? entry.startsWith(wanted) : entry === wanted))
-}
-
 /** Start times are decimal tick counts: compare them as numbers of any length. */
 const startedBefore = (startTime: string, bound: string) =>
   startTime.length !== bound.length ? startTime.length < bound.length : startTime < bound
 
-const matches = (pid: number, query: ProcessQuery) => {
-  const stat = statOf(pid)
-  // zombies are dead already; they only wait for their parent to reap them
-  if (stat === undefined || stat.state === "Z" || stat.state === "X") return false
-  if (query.pgid !== undefined && stat.pgid === query.pgid) return true
-  if (query.marker === undefined) return false
-  if (query.startedSince !== undefined && startedBefore(stat.startTime, query.startedSince)) return false
-  return hasMarker(pid, query.marker)
+/** One pass over /proc: every live process's stat; environments read on demand, at most once. */
+interface Snapshot {
+  readonly processes: ReadonlyArray<{ readonly pid: number; readonly stat: Stat }>
+  readonly hasMarker: (pid: number, marker: string) => boolean
 }
 
 const processIds = (): ReadonlyArray<number> => {
@@ -92,8 +81,54 @@ const processIds = (): ReadonlyArray<number> => {
   return pids
 }
 
+const scan = (): Snapshot => {
+  const processes: Array<{ readonly pid: number; readonly stat: Stat }> = []
+  for (const pid of processIds()) {
+    const stat = statOf(pid)
+    // zombies are dead already; they only wait for their parent to reap them
+    if (stat !== undefined && stat.state !== "Z" && stat.state !== "X") processes.push({ pid, stat })
+  }
+  const environs = new Map<number, string | undefined>()
+  return {
+    processes,
+    hasMarker: (pid, marker) => {
+      if (!environs.has(pid)) environs.set(pid, readText(`/proc/${pid}/environ`))
+      const environ = environs.get(pid)
+      if (environ === undefined) return false
+      const wanted = `${runMarkerVar}=${marker}`
+      return environ.split("\0").some((entry) => (marker.endsWith("/") ? entry.startsWith(wanted) : entry === wanted))
+    }
+  }
+}
+
+const matches = (snapshot: Snapshot, query: ProcessQuery) => ({ pid, stat }: Snapshot["processes"][number]) => {
+  if (query.pgid !== undefined && stat.pgid === query.pgid) return true
+  if (query.marker === undefined) return false
+  if (query.startedSince !== undefined && startedBefore(stat.startTime, query.startedSince)) return false
+  return snapshot.hasMarker(pid, query.marker)
+}
+
+/**
+ * Queries made in the same turn of the event loop share one pass over /proc, taken after all of
+ * them were asked (so none misses a process that existed when it asked): when 100 servers restart
+ * at once, 100 sweeps cost a few passes, not 100.
+ */
+let pending: Promise<Snapshot> | undefined
+const nextSnapshot = () => {
+  if (pending === undefined) {
+    pending = new Promise((resolve) =>
+      setImmediate(() => {
+        pending = undefined
+        resolve(scan())
+      })
+    )
+  }
+  return pending
+}
+
 export const ProcessTableLive = Layer.succeed(ProcessTable, {
-  find: (query) => Effect.sync(() => processIds().filter((pid) => matches(pid, query))),
+  find: (query) =>
+    Effect.map(Effect.promise(nextSnapshot), (snapshot) => snapshot.processes.filter(matches(snapshot, query)).map(({ pid }) => pid)),
   signal: (pids, signal) =>
     Effect.sync(() => {
       for (const pid of pids) {
