@@ -1,5 +1,5 @@
 // ChildProcesses on node:child_process: one process group per server, stopped group-wide.
-import { Deferred, Duration, Effect, Layer, Option, Runtime, Schedule } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer, Option, Runtime, Schedule } from "effect"
 import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import { type ChildExit, ChildProcesses, type OutputHandler, SpawnFailed } from "../services/ChildProcesses.js"
@@ -68,6 +68,15 @@ const signalGroup = (pgid: number, signal: NodeJS.Signals) =>
   })
 
 /**
+ * `effect`, given up after `limit` (None), even inside a release and even when this fiber is
+ * interrupted meanwhile (a stop, restart or shutdown arriving while a run is being swept): the wait
+ * runs in a fiber of its own that only the timeout interrupts. Made interruptible in place, that
+ * interruption would cut the wait short and skip the SIGKILL after it, leaving the processes alive.
+ */
+const waitAtMost = <A>(effect: Effect.Effect<A>, limit: Duration.DurationInput) =>
+  effect.pipe(Effect.interruptible, Effect.timeout(limit), Effect.option, Effect.forkDaemon, Effect.flatMap(Fiber.join))
+
+/**
  * @param runId identifies this daemon run; it prefixes the marker in every server's environment,
  * so leftovers can be recognised as ours even after they left the process group.
  */
@@ -94,11 +103,9 @@ export const ChildProcessesLive = (runId: string) =>
             Effect.annotateLogs({ pids: leftovers.join(",") })
           )
           yield* processes.signal(leftovers, spec.stopSignal)
-          const gone = yield* processes.find(query).pipe(
-            Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (left) => left.length === 0 }),
-            Effect.interruptible, // this runs inside a release: without it the timeout could never fire
-            Effect.timeout(spec.stopTimeout),
-            Effect.option
+          const gone = yield* waitAtMost(
+            processes.find(query).pipe(Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (left) => left.length === 0 })),
+            spec.stopTimeout
           )
           if (gone._tag === "None") yield* processes.signal(yield* processes.find(query), "SIGKILL")
         })
@@ -108,14 +115,13 @@ export const ChildProcessesLive = (runId: string) =>
           const pid = child.pid!
           if (!hasExited(child)) {
             yield* signalGroup(pid, spec.stopSignal)
-            // a release is uninterruptible: make the wait interruptible so the timeout can fire
-            const stopped = yield* exited.pipe(Effect.interruptible, Effect.timeout(spec.stopTimeout), Effect.option)
+            const stopped = yield* waitAtMost(exited, spec.stopTimeout)
             if (stopped._tag === "None") {
               yield* Effect.logWarning(
                 `no exit ${Duration.format(spec.stopTimeout)} after ${spec.stopSignal}; sending SIGKILL to the process group`
               )
               yield* signalGroup(pid, "SIGKILL")
-              yield* exited.pipe(Effect.interruptible, Effect.timeout("5 seconds"), Effect.ignore)
+              yield* waitAtMost(exited, "5 seconds")
             }
           }
           yield* sweepLeftovers(spec, pid, marker, startedSince)
