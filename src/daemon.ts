@@ -129,6 +129,11 @@ const command = Command.make("mcp-manager", options, run).pipe(
 
 const cli = Command.run(command, { name: "mcp-manager", version })
 
+// The log is stderr (the journal under systemd). If that pipe goes away, supervision matters more
+// than logging: write errors are dropped instead of ending the process, as an unhandled stream
+// error would, leaving the servers without their supervisor.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
+
 cli(process.argv).pipe(
   // @effect/cli already printed the usage error
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
