@@ -9,7 +9,7 @@ export interface Row {
   readonly samples: ReadonlyArray<number>
   readonly median: number
   readonly p95: number
-  /** median ÷ the floor's median, when the figure has a floor */
+  /** median ÷ the floor's median (the interpreter figures: ÷ the docker CLI's), when there is one */
   readonly ratio: number | undefined
   readonly target: string | undefined
   /** undefined: no target for this contender */

@@ -99,8 +99,19 @@ export const stopPid = async (pid: number, graceMs = 5000) => {
   disown(pid)
 }
 
+/** Docker containers the bench created: removed by id at the end, whatever happens. */
+const containers = new Set<string>()
+export const ownContainer = (id: string) => {
+  containers.add(id)
+}
+const removeContainers = () => {
+  if (containers.size > 0) CP.spawnSync("docker", ["rm", "-f", ...containers], { stdio: "ignore", timeout: 60_000 })
+  containers.clear()
+}
+
 /** Kill everything still owned, by pid (used at the end and on failure or Ctrl-C). */
 export const killOwned = async () => {
+  removeContainers()
   const pids = [...owned.keys()].filter((pid) => isAlive(pid) && stillOurs(pid))
   for (const pid of pids) signal(pid, "SIGTERM")
   const deadline = Date.now() + 3000
@@ -111,6 +122,7 @@ export const killOwned = async () => {
 
 /** Synchronous last resort on exit: SIGKILL whatever is still owned. */
 export const killOwnedSync = () => {
+  removeContainers()
   for (const pid of owned.keys()) if (stillOurs(pid)) signal(pid, "SIGKILL")
   owned.clear()
 }
