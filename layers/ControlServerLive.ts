@@ -10,6 +10,7 @@ import * as Path from "node:path"
 import { Daemon } from "../services/Daemon.js"
 import { Supervisor } from "../services/Supervisor.js"
 import { ManagerRpcs } from "../src/protocol.js"
+import { ControlSocketProtocolLive } from "./ControlSocketProtocol.js"
 
 export class SocketUnavailable extends Schema.TaggedError<SocketUnavailable>()("SocketUnavailable", {
   path: Schema.String,
@@ -27,8 +28,8 @@ export interface ControlSocketOptions {
 }
 
 /**
- * A request line longer than this closes that client's connection. Small on purpose: the default
- * 16 MiB lets one client stall every other for seconds while it buffers junk.
+ * A request line longer than this closes that client's connection (ControlSocketProtocol). Small on
+ * purpose: the default 16 MiB lets one client stall every other for seconds while it buffers junk.
  */
 const maxRequestLine = 1024 * 1024
 
@@ -122,7 +123,7 @@ export const ControlServerLive = (options: ControlSocketOptions) =>
   // no spans: nothing exports them, and they cost as much as answering a status request
   RpcServer.layer(ManagerRpcs, { disableTracing: true }).pipe(
     Layer.provide(HandlersLive),
-    Layer.provide(RpcServer.layerProtocolSocketServer),
+    Layer.provide(ControlSocketProtocolLive),
     Layer.provide(RpcSerialization.layerNdjsonWith({ maxBufferSize: maxRequestLine })),
     Layer.provide(socketServer(options))
   )
