@@ -105,6 +105,17 @@ const expandVariables = (value: string, env: NodeJS.ProcessEnv, where: string, p
     return ""
   })
 
+/** Command, arguments, environment and working directory go to execve(2), whose strings end at a NUL byte. */
+const nulBytes = (at: string, entry: typeof ProcessEntry.Type): Array<string> => {
+  const texts: Array<readonly [string, string]> = [
+    ["command", entry.command],
+    ...(entry.args ?? []).map((arg, i) => [`args.${i}`, arg] as const),
+    ...Object.entries(entry.env ?? {}).flatMap(([key, value]) => [["env", key] as const, [`env.${key}`, value] as const]),
+    ...(entry.cwd === undefined ? [] : [["cwd", entry.cwd] as const])
+  ]
+  return texts.filter(([, text]) => text.includes("\u0000")).map(([where]) => `${at}.${where}: contains a NUL byte, which no program can be given`)
+}
+
 export interface DecodedConfig {
   readonly specs: ReadonlyArray<ServerSpec>
   /** Entries that were understood but not supervised, e.g. remote servers. */
@@ -142,6 +153,11 @@ export const decodeJsonConfig = (
       }
       const e = entry.right
       const at = `mcpServers.${name}`
+      const withNul = nulBytes(at, e)
+      if (withNul.length > 0) {
+        problems.push(...withNul)
+        continue
+      }
       const file = expandVariables(e.command, env, `${at}.command`, problems)
       const args = (e.args ?? []).map((arg, i) => expandVariables(arg, env, `${at}.args.${i}`, problems))
       const serverEnv = Record.map(e.env ?? {}, (value, key) => expandVariables(value, env, `${at}.env.${key}`, problems))

@@ -57,6 +57,8 @@ const logicalLines = (text: string): ReadonlyArray<{ readonly lineNumber: number
 const parseLine = (lineNumber: number, text: string): SeedLine | string | undefined => {
   const trimmed = text.trim()
   if (trimmed === "" || trimmed.startsWith("#")) return undefined
+  // /bin/sh is given the line through execve(2), whose strings end at a NUL byte
+  if (text.includes("\u0000")) return `line ${lineNumber}: contains a NUL byte, which no program can be given`
   const labelled = label.exec(trimmed)
   const command = labelled ? trimmed.slice(labelled[0].length).trim() : trimmed
   if (labelled && !validName.test(labelled[1]!)) {
