@@ -1,6 +1,7 @@
-// npm run bench [-- --quick] [--only restart,control,scale,crash,interpreter]: every contender in one run on this
-// machine; prints a markdown table of medians, p95 and ratios, and writes every sample to
-// bench/results/latest.json.
+// npm run bench [-- --quick] [--only restart,control,scale,crash,interpreter] [--readme]: every
+// contender in one run on this machine; prints a markdown table of medians, p95 and ratios, writes
+// every sample to bench/results/latest.json, and with --readme puts the table in README.md (between
+// the bench:begin and bench:end markers of its Performance section).
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -12,6 +13,7 @@ import { supervisorFigures } from "./supervisors.js"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
+const updateReadme = args.includes("--readme")
 const only = args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "").split(",") : []
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
 
@@ -71,6 +73,15 @@ const main = async () => {
   const file = Path.join(resultsDir, "latest.json")
   Fs.writeFileSync(file, JSON.stringify({ machine: { before, after }, versions, quick, failures, rows }, null, 2))
   process.stdout.write(`${header}\n\n${table}\n`)
+  if (updateReadme && failures.length === 0) {
+    const readme = Path.join(repoRoot, "README.md")
+    const text = Fs.readFileSync(readme, "utf8")
+    const begin = "<!-- bench:begin -->"
+    const end = "<!-- bench:end -->"
+    if (!text.includes(begin) || !text.includes(end)) throw new Error(`README.md has no ${begin} … ${end} block`)
+    Fs.writeFileSync(readme, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${header}\n\n${table}\n${text.slice(text.indexOf(end))}`)
+    log("README.md: Performance table updated")
+  }
   if (failures.length > 0) process.stdout.write(`\nFailed: ${failures.join("; ")}\n`)
   log(`every sample: ${Path.relative(process.cwd(), file)}`)
   if (failures.length > 0) process.exitCode = 1
