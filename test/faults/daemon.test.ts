@@ -179,7 +179,7 @@ describe.concurrent("long-running faults (run side by side: each measures its ow
 
       const kinds = [...new Set(corpus.map((c) => c.kind))].map((kind) => {
         const of = corpus.filter((c) => c.kind === kind)
-        return `${of.reduce((n, c) => n + c.count, 0)} ${kind}`
+        return `${kind}: ${of.reduce((n, c) => n + c.count, 0)}`
       })
       record({
         area: "daemon",
@@ -252,7 +252,7 @@ describe.concurrent("long-running faults (run side by side: each measures its ow
         result: `${starts.length} starts in ${seconds(elapsed)} (the backoff allows at most ${allowed}); gaps ${seconds(gaps[0]!)} … ${seconds(gaps.at(-1)!)}; ` +
           `daemon CPU ${cpuSeconds.toFixed(2)} s over ${seconds(windowMs)} (${(cpuShare * 100).toFixed(2)}% of one core; "low" means under 5%); ` +
           `the steady server kept pid ${steady.pid}, the ticker lost none of its ${ticks.length} lines; ` +
-          `status showed "backoff (retry in ${shown![1]}s)", ${seconds(delay)} after the last exit as the schedule says`
+          `status showed "backoff (retry in ${shown![1]}s)": a retry ${seconds(delay)} after the last exit, within the schedule's ${seconds(0.8 * nominal(crasher!.restarts))}–${seconds(nominal(crasher!.restarts))}`
       })
     } finally {
       await daemon.stop()

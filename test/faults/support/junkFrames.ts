@@ -68,17 +68,17 @@ export const junkCorpus = (seed: number, servers: { readonly follow: string }): 
     { ...request("1", "Status", {}), tag: 42 }, { _tag: "Ack", requestId: "x" }, { _tag: "Interrupt", requestId: null }, { _tag: "Ack" },
     JSON.parse("{\"__proto__\": {\"polluted\": true}, \"_tag\": \"Request\"}")
   ]
-  for (let i = 0; i < 145; i++) out.push({ kind: "not a protocol message", frames: [line(notMessages[i % notMessages.length])], expect: "closed", count: 1 })
+  for (let i = 0; i < 145; i++) out.push({ kind: "JSON that is not a protocol message", frames: [line(notMessages[i % notMessages.length])], expect: "closed", count: 1 })
   for (let i = 0; i < 5; i++) {
     const depth = 10_000 * (i + 1)
-    out.push({ kind: "not a protocol message", frames: ["[".repeat(depth) + "]".repeat(depth) + "\n"], expect: "closed", count: 1 })
+    out.push({ kind: "JSON that is not a protocol message", frames: ["[".repeat(depth) + "]".repeat(depth) + "\n"], expect: "closed", count: 1 })
   }
 
   // 100 × unknown request tags, 5 on each connection, then a valid request
   const unknownTags = ["Nope", "__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "status", "Status ", "", "Restart\u0000", "💥"]
   for (let c = 0; c < 20; c++) {
     const frames = Array.from({ length: 5 }, (_, i) => line(request(String(100 + i), i === 0 ? unknownTags[c % unknownTags.length]! : pick(unknownTags), {})))
-    out.push({ kind: "unknown request tag", frames, expect: "refused", count: 5 })
+    out.push({ kind: "unknown request tags", frames, expect: "refused", count: 5 })
   }
 
   // 200 × wrong payload types, 5 on each connection, then a valid request
@@ -96,26 +96,26 @@ export const junkCorpus = (seed: number, servers: { readonly follow: string }): 
       const [tag, payload] = pick(badPayloads)()
       return line(request(String(200 + i), tag, payload))
     })
-    out.push({ kind: "wrong payload type", frames, expect: "refused", count: 5 })
+    out.push({ kind: "wrong payload types", frames, expect: "refused", count: 5 })
   }
 
   // 4 × 16 MiB lines: junk, a valid-looking request with a 16 MiB target, 16 MiB of newlines, no newline at all
-  out.push({ kind: "16 MiB line", frames: [Buffer.alloc(mib16, 0x61), "\n"], expect: "closed", count: 1 })
-  out.push({ kind: "16 MiB line", frames: [line(request("1", "Restart", { target: "x".repeat(mib16) }))], expect: "closed", count: 1 })
-  out.push({ kind: "16 MiB line", frames: [Buffer.alloc(mib16, 0x0a)], expect: "closed", count: 1 })
-  out.push({ kind: "16 MiB line", frames: [Buffer.alloc(mib16, 0x7b)], expect: "closed", count: 1 })
+  out.push({ kind: "16 MiB lines", frames: [Buffer.alloc(mib16, 0x61), "\n"], expect: "closed", count: 1 })
+  out.push({ kind: "16 MiB lines", frames: [line(request("1", "Restart", { target: "x".repeat(mib16) }))], expect: "closed", count: 1 })
+  out.push({ kind: "16 MiB lines", frames: [Buffer.alloc(mib16, 0x0a)], expect: "closed", count: 1 })
+  out.push({ kind: "16 MiB lines", frames: [Buffer.alloc(mib16, 0x7b)], expect: "closed", count: 1 })
 
   // 50 × a request id reused: after its answer (fine), or while the first is still streaming (not)
   for (let c = 0; c < 25; c++) {
     out.push({
-      kind: "request id reused",
+      kind: "request ids reused",
       frames: [line(request("7", "Status", {})), { awaitAnswer: "7" }, line(request("7", "Status", {}))],
       expect: "answered",
       answers: ["7", "7"],
       count: 1
     })
     out.push({
-      kind: "request id reused",
+      kind: "request ids reused",
       frames: [line(request("9", "Logs", { target: servers.follow, lines: 0, follow: true })), line(request("9", "Status", {}))],
       expect: "closed",
       count: 1
