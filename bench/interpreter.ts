@@ -171,6 +171,8 @@ export const interpreterFigures = async (plan: Plan): Promise<ReadonlyArray<Row>
       }))
     }
 
+    await server.ok("close_session", { session_id }) // figure 9 opens PY_EXEC_SESSION_MAX sessions
+
     // 8. init on a warm server; first call on a cold server
     plan.log("8. init, cold start")
     const inits: Array<number> = []
