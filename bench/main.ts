@@ -67,7 +67,9 @@ const main = async () => {
     `supervisord ${versions.supervisord}; PM2 ${versions.pm2}.`,
     `Load average (1, 5, 15 min) at start ${before.load}, at end ${after.load}. ${quick ? "Quick" : "Full"} run, ${minutes} min, ${new Date().toISOString().slice(0, 10)}.`
   ].join("\n")
-  const table = markdownTable(rows)
+  // by figure number, keeping each figure's own order (sizes, contenders)
+  const figureNumber = (row: Row) => Number.parseInt(row.figure, 10)
+  const table = markdownTable([...rows].sort((a, b) => figureNumber(a) - figureNumber(b)))
   const resultsDir = Path.join(repoRoot, "bench/results")
   Fs.mkdirSync(resultsDir, { recursive: true })
   const file = Path.join(resultsDir, "latest.json")
