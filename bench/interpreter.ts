@@ -281,6 +281,7 @@ export const interpreterFigures = async (plan: Plan): Promise<ReadonlyArray<Row>
       push(throughput, "getArchive (dockerode)", mbps(get.ms))
       Fs.rmSync(Path.join(local, "big2.bin"))
     }
+    Fs.rmSync(file)
     for (const [name, xs] of throughput) {
       const reference = median(throughput.get(name.endsWith("cp_in") || name.includes(" in ") || name.startsWith("put") ? "docker cp in (docker CLI)" : "docker cp out (docker CLI)") ?? [])
       rows.push(row("10. 100 MB file copy", name, "MB/s", xs, {

@@ -8,7 +8,7 @@ import * as Path from "node:path"
 import { installContenders } from "./install.js"
 import { interpreterFigures } from "./interpreter.js"
 import { markdownTable, type Row } from "./results.js"
-import { killOwned, killOwnedSync, repoRoot, run } from "./support.js"
+import { killOwned, killOwnedSync, repoRoot, run, scratch } from "./support.js"
 import { supervisorFigures } from "./supervisors.js"
 
 const args = process.argv.slice(2)
@@ -44,6 +44,8 @@ const main = async () => {
   const started = Date.now()
   const before = await machine()
   log(`${quick ? "quick" : "full"} run on ${before.cpu}, load ${before.load}`)
+  // the previous run's configs, reports and copied files
+  Fs.rmSync(Path.join(scratch, "runs"), { recursive: true, force: true })
   const versions = await installContenders(log)
   const rows: Array<Row> = []
   const failures: Array<string> = []
