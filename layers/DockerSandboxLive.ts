@@ -5,6 +5,7 @@ import { Data, Duration, Effect, Layer, Ref } from "effect"
 import * as Os from "node:os"
 import { PassThrough } from "node:stream"
 import { Sandbox, type SandboxProcess, SandboxUnavailable } from "../services/Sandbox.js"
+import { demux } from "./dockerDemux.js"
 import {
   containerOptions,
   ownerAlive,
@@ -245,7 +246,7 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
           )
           const stdout = new PassThrough()
           const stderr = new PassThrough()
-          docker.modem.demuxStream(duplex, stdout, stderr)
+          demux(duplex, stdout, stderr)
           const end = () => {
             stdout.end()
             stderr.end()

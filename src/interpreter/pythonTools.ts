@@ -13,7 +13,8 @@ target, single, base = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
 if single and (os.path.isdir(target) or target.endswith("/")):
     target = os.path.join(target, base)
 written, total = [], 0
-with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as archive:
+# big reads and writes: every write becomes a frame on the docker exec stream
+with tarfile.open(fileobj=sys.stdin.buffer, mode="r|", bufsize=1 << 20) as archive:
     for member in archive:
         name = os.path.normpath(member.name)
         if name.startswith("/") or name == ".." or name.startswith("../"):
@@ -50,7 +51,7 @@ path = sys.argv[1]
 if not os.path.lexists(path):
     sys.stderr.write("no such file or directory: " + path + "\n")
     raise SystemExit(2)
-with tarfile.open(fileobj=sys.stdout.buffer, mode="w|", dereference=False) as archive:
+with tarfile.open(fileobj=sys.stdout.buffer, mode="w|", dereference=False, bufsize=1 << 20) as archive:
     archive.add(path, arcname=os.path.basename(os.path.normpath(path)) or ".", recursive=True)
 `
 
