@@ -629,8 +629,15 @@ exit 0
     })
     const daemon = await startDaemon({ config, configName: "servers.json", args: ["--quiet"] })
     const daemons = () => (Fs.existsSync(Path.join(dir, "daemons")) ? Fs.readFileSync(Path.join(dir, "daemons"), "utf8").trim().split("\n").map(Number) : [])
-    const first = await daemon.running("forker")
-    const runPrefix = runPrefixOf(first.pid!)
+    // the server lives 0.3 s a run: catch one alive to read its run marker
+    const runPrefix = await eventually(async () => {
+      const { pid } = await daemon.running("forker")
+      try {
+        return runPrefixOf(pid!)
+      } catch {
+        return undefined // it exited between the status and the read
+      }
+    }, 15_000, "the forker's run marker")
 
     // while it loops (fork a daemon, exit, be restarted), never more than one of its daemons is alive
     let mostAlive = 0
