@@ -7,6 +7,23 @@ import { ctlAt, daemonJs, eventually, isAlive, run, sendRaw, sleep, startDaemon,
 
 afterEach(stopAllDaemons)
 
+/**
+ * A server with a family: a child in its group that ignores SIGTERM, and one that left the group
+ * with setsid; their pids land in DIR/stubborn.pid and DIR/escaped.pid. Run it with DIR as argument.
+ */
+const writeFamilyScript = (dir: string) => {
+  const script = Path.join(dir, "family.sh")
+  Fs.writeFileSync(script, `#!/bin/sh
+(trap '' TERM; exec sleep 1001) &
+echo $! > "$1/stubborn.pid"
+setsid sleep 1002 &
+echo $! > "$1/escaped.pid"
+exec sleep 1000
+`)
+  Fs.chmodSync(script, 0o755)
+  return script
+}
+
 const readPid = (file: string) => eventually(() => (Fs.existsSync(file) ? Number(Fs.readFileSync(file, "utf8").trim()) || undefined : undefined), 10_000, file)
 
 describe("mcp-manager daemon", () => {
@@ -66,16 +83,7 @@ describe("mcp-manager daemon", () => {
 
   it("leaves no process of a server behind: not in its group, not after setsid", async () => {
     const dir = tempDir()
-    const script = Path.join(dir, "spawner.sh")
-    // a grandchild that ignores SIGTERM, and a daemonised one in a new session
-    Fs.writeFileSync(script, `#!/bin/sh
-(trap '' TERM; exec sleep 1001) &
-echo $! > "$1/stubborn.pid"
-setsid sleep 1002 &
-echo $! > "$1/escaped.pid"
-${"exec sleep 1000"}
-`)
-    Fs.chmodSync(script, 0o755)
+    const script = writeFamilyScript(dir)
     const daemon = await startDaemon({
       config: JSON.stringify({ mcpServers: { spawner: { command: script, args: [dir], stopTimeout: 1 } } }),
       configName: "servers.json"
@@ -187,16 +195,7 @@ ${"exec sleep 1000"}
 
   it("after its own kill -9, the next start stops what it left before starting servers, and never a stranger", async () => {
     const dir = tempDir()
-    const script = Path.join(dir, "family.sh")
-    // a group member that ignores SIGTERM, and one that left the group with setsid
-    Fs.writeFileSync(script, `#!/bin/sh
-(trap '' TERM; exec sleep 1001) &
-echo $! > "$1/stubborn.pid"
-setsid sleep 1002 &
-echo $! > "$1/escaped.pid"
-${"exec sleep 1000"}
-`)
-    Fs.chmodSync(script, 0o755)
+    const script = writeFamilyScript(dir)
     const config = JSON.stringify({ mcpServers: { family: { command: script, args: [dir], stopTimeout: "1s" } } })
     const first = await startDaemon({ config, configName: "servers.json" })
     const leader = (await first.running("family")).pid!
