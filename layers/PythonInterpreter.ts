@@ -3,7 +3,7 @@
 import { Data, Duration, Effect, Either, Queue, Schema } from "effect"
 import { Sandbox } from "../services/Sandbox.js"
 import { pythonDriver } from "../src/interpreter/pythonDriver.js"
-import { DriverEvent, type DriverError, type RunRequest } from "../src/interpreter/runTypes.js"
+import { type CellOutput, DriverEvent, type RunRequest } from "../src/interpreter/runTypes.js"
 
 /** The interpreter process is gone (it exited, was killed, or its container died). */
 export class InterpreterLost extends Data.TaggedError("InterpreterLost")<{
@@ -12,17 +12,7 @@ export class InterpreterLost extends Data.TaggedError("InterpreterLost")<{
   readonly detail: string
 }> {}
 
-export interface RunOutcome {
-  readonly stdout: string
-  readonly stderr: string
-  readonly cut: { readonly stdout: number; readonly stderr: number }
-  readonly error: DriverError | null
-  readonly value: string | null
-  readonly valueKind: "repr" | "table" | null
-  /** base64 PNG images of the matplotlib figures the run produced. */
-  readonly figures: ReadonlyArray<string>
-  readonly seconds: number
-  readonly notes: ReadonlyArray<string>
+export interface RunOutcome extends CellOutput {
   /** True when the run was stopped by a KeyboardInterrupt we sent (timeout or cancellation). */
   readonly interrupted: boolean
 }

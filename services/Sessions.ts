@@ -1,6 +1,6 @@
 // Python sessions: a directory and a persistent interpreter each, with an idle TTL and a cap.
 import { Context, type Duration, type Effect, Schema } from "effect"
-import type { DriverError, RunRequest } from "../src/interpreter/runTypes.js"
+import type { CellOutput, RunRequest } from "../src/interpreter/runTypes.js"
 import type { SandboxUnavailable } from "./Sandbox.js"
 
 export class UnknownSession extends Schema.TaggedError<UnknownSession>()("UnknownSession", {
@@ -21,23 +21,10 @@ export class SessionLimitReached extends Schema.TaggedError<SessionLimitReached>
 
 export type RunStatus = "ok" | "error" | "timeout" | "crashed"
 
-export interface RunResult {
+export interface RunResult extends CellOutput {
   /** null for a call without session_id (it ran in a temporary session, already deleted). */
   readonly sessionId: string | null
   readonly status: RunStatus
-  readonly stdout: string
-  readonly stderr: string
-  /** Bytes of output left out in the middle (the start and the end are kept). */
-  readonly cut: { readonly stdout: number; readonly stderr: number }
-  readonly error: DriverError | null
-  /** The value of the code's last expression as a notebook shows it: repr(), or a markdown table for a DataFrame. */
-  readonly value: string | null
-  readonly valueKind: "repr" | "table" | null
-  /** matplotlib figures shown or left open by the code, in order, as base64 PNG. */
-  readonly figures: ReadonlyArray<string>
-  readonly seconds: number
-  /** What happened besides the code's own output: timeouts, restarts, lost state. */
-  readonly notes: ReadonlyArray<string>
 }
 
 /** Where relative container paths of a session resolve, and the user file operations run as. */

@@ -34,3 +34,20 @@ export const DriverEvent = Schema.Union(
   })
 )
 export type DriverEvent = typeof DriverEvent.Type
+
+/** What one run of code produced, as the interpreter reports it and sessions pass it on. */
+export interface CellOutput {
+  readonly stdout: string
+  readonly stderr: string
+  /** Bytes of output left out in the middle (the start and the end are kept). */
+  readonly cut: { readonly stdout: number; readonly stderr: number }
+  readonly error: DriverError | null
+  /** The value of the code's last expression as a notebook shows it: repr(), or a markdown table for a DataFrame. */
+  readonly value: string | null
+  readonly valueKind: "repr" | "table" | null
+  /** matplotlib figures shown or left open by the code, in order, as base64 PNG. */
+  readonly figures: ReadonlyArray<string>
+  readonly seconds: number
+  /** What happened besides the code's own output: timeouts, restarts, lost state. */
+  readonly notes: ReadonlyArray<string>
+}
