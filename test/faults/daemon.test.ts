@@ -18,6 +18,20 @@ afterAll(stopAllDaemons)
 
 const ticker = (period: string) => `[ticker] sh -c 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep ${period}; done'`
 
+/**
+ * A daemon with a quiet server and a chatty one, warmed up as real use does (many short
+ * connections), and its RSS and fds taken as the baseline once it has settled.
+ */
+const steadyDaemonWithBaseline = async () => {
+  const daemon = await startDaemon({ config: `[steady] sleep 1000\n${ticker("0.2")}\n`, args: ["--quiet"] })
+  const pid = daemon.process.pid!
+  const expected = await Promise.all(["steady", "ticker"].map(async (name) => ({ name, pid: (await daemon.running(name)).pid })))
+  await eventually(async () => ((await daemon.ctl("logs", "ticker", "-n", "3")).stdout.split("\n").length > 3 ? true : undefined))
+  for (let i = 0; i < 200; i++) await withClient(daemon.socket, (c) => c.Status())
+  await sleep(2000)
+  return { daemon, pid, expected, before: sampleProcess(pid) }
+}
+
 const percent = (after: number, before: number) => `${after >= before ? "+" : ""}${((after / before - 1) * 100).toFixed(1)}%`
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
@@ -139,16 +153,8 @@ const inPool = async <A>(items: ReadonlyArray<A>, concurrency: number, task: (it
 
 describe.concurrent("long-running faults (run side by side: each measures its own daemon)", () => {
   it("1,000 random and malformed frames on hundreds of connections: a well-behaved client is served throughout; RSS and fds come back", async ({ expect }) => {
-    const daemon = await startDaemon({ config: `[steady] sleep 1000\n${ticker("0.2")}\n`, args: ["--quiet"] })
+    const { daemon, pid, expected, before } = await steadyDaemonWithBaseline()
     try {
-      const pid = daemon.process.pid!
-      const expected = await Promise.all(["steady", "ticker"].map(async (name) => ({ name, pid: (await daemon.running(name)).pid })))
-      await eventually(async () => ((await daemon.ctl("logs", "ticker", "-n", "3")).stdout.split("\n").length > 3 ? true : undefined))
-      // warm up as real use does (many short connections), then take the baseline
-      for (let i = 0; i < 200; i++) await withClient(daemon.socket, (c) => c.Status())
-      await sleep(2000)
-      const before = sampleProcess(pid)
-
       const client = keepAsking(daemon.socket, expected, pid)
       const peak = watchPeak(pid)
       const seed = 5
@@ -316,14 +322,8 @@ describe.concurrent("long-running faults (run side by side: each measures its ow
 
 describe("the control socket: floods, crowds, strangers", () => {
   it("a client that sends 100,000 requests and never reads the answers does not grow the daemon", async () => {
-    const daemon = await startDaemon({ config: `[steady] sleep 1000\n${ticker("0.2")}\n`, args: ["--quiet"] })
+    const { daemon, pid, expected, before } = await steadyDaemonWithBaseline()
     try {
-      const pid = daemon.process.pid!
-      const expected = await Promise.all(["steady", "ticker"].map(async (name) => ({ name, pid: (await daemon.running(name)).pid })))
-      await eventually(async () => ((await daemon.ctl("logs", "ticker", "-n", "3")).stdout.split("\n").length > 3 ? true : undefined))
-      for (let i = 0; i < 200; i++) await withClient(daemon.socket, (c) => c.Status())
-      await sleep(2000)
-      const before = sampleProcess(pid)
       const client = keepAsking(daemon.socket, expected, pid)
       const peak = watchPeak(pid)
 
