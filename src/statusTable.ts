@@ -47,4 +47,4 @@ export const statusTable = (servers: ReadonlyArray<ServerStatus>, now: DateTime.
         command: s.command
       })),
       { columnSplitter: "  ", truncate: true, config: { command: { maxWidth: 80 }, "last exit": { maxWidth: 60 } } }
-    )
+    ).replace(/ +$/gm, "") // columnify pads the last column too: no trailing blanks for grep, diff or a narrow terminal

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "@effect/vitest"
+import { DateTime } from "effect"
+import { LastExit, ServerStatus } from "../src/protocol.js"
+import { formatSpan, statusTable } from "../src/statusTable.js"
+
+const now = DateTime.unsafeMake("2026-11-25T12:00:00Z")
+const ago = (seconds: number) => DateTime.subtract(now, { seconds })
+
+const status = (fields: Partial<ServerStatus> & Pick<ServerStatus, "name" | "command" | "state">) =>
+  new ServerStatus({
+    pid: null,
+    restarts: 0,
+    startedAt: null,
+    lastExit: null,
+    nextRestartAt: null,
+    lastError: null,
+    autostart: true,
+    restartPolicy: "always",
+    ...fields
+  })
+
+describe("mcpctl status table", () => {
+  const table = statusTable([
+    status({ name: "echo", command: "node echo-server.mjs", state: "running", pid: 4242, startedAt: ago(75) }),
+    status({
+      name: "crasher",
+      command: "sh -c 'exit 3'",
+      state: "backoff",
+      restarts: 4,
+      lastExit: new LastExit({ code: 3, signal: null, at: ago(2) }),
+      nextRestartAt: DateTime.add(now, { seconds: 3 })
+    }),
+    status({ name: "missing", command: "no-such-program", state: "backoff", lastError: "command not found: no-such-program" })
+  ], now)
+  const lines = table.split("\n")
+
+  it("shows one row per server under a header, in the order given", () => {
+    expect(lines.map((line) => line.split(/\s+/)[0])).toEqual(["NAME", "echo", "crasher", "missing"])
+  })
+
+  it("says how long a server has run, when and how it last exited, and when it is retried", () => {
+    expect(lines[1]).toMatch(/running\s+4242\s+1m15s\s+0\s+-\s+node echo-server\.mjs$/)
+    expect(lines[2]).toMatch(/backoff \(retry in 3s\)\s+-\s+-\s+4\s+code 3, 2s ago\s+sh -c 'exit 3'$/)
+    expect(lines[3]).toContain("cannot start: command not found: no-such-program")
+  })
+
+  it("leaves no blanks at the end of a line, though the last column is padded by the layout", () => {
+    expect(lines.filter((line) => line !== line.trimEnd())).toEqual([])
+  })
+
+  it("says so when there is nothing to show", () => {
+    expect(statusTable([], now)).toBe("no servers configured")
+  })
+})
+
+describe("formatSpan", () => {
+  it("keeps the two largest units", () => {
+    expect([400, 12_000, 250_000, 7_500_000, 3 * 86_400_000 + 4 * 3_600_000 + 5_000].map(formatSpan))
+      .toEqual(["0.4s", "12s", "4m10s", "2h5m", "3d4h"])
+  })
+})
