@@ -20,6 +20,8 @@ export class RotatingLogFile {
   private size = 0
   private suspendedUntil = 0
   private dropped = 0
+  /** Why the file is not being written right now, e.g. the disk is full; undefined while it is. */
+  problem: string | undefined
 
   constructor(private readonly options: RotatingLogFileOptions) {}
 
@@ -61,6 +63,7 @@ export class RotatingLogFile {
       stream.on("error", (error) => this.suspend(error))
       if (this.suspendedUntil !== 0) this.options.onProblem(`writing ${this.options.path} again`)
       this.suspendedUntil = 0
+      this.problem = undefined
       this.stream = stream
       return stream
     } catch (error) {
@@ -74,7 +77,8 @@ export class RotatingLogFile {
     this.stream?.destroy()
     this.stream = undefined
     this.suspendedUntil = Date.now() + retryAfterMs
-    this.options.onProblem(`cannot write ${this.options.path} (${reason}); lines are kept in memory only, retrying in ${retryAfterMs / 1000}s`)
+    this.problem = `cannot write ${this.options.path} (${reason})`
+    this.options.onProblem(`${this.problem}; lines are kept in memory only, retrying in ${retryAfterMs / 1000}s`)
   }
 
   private rotate() {

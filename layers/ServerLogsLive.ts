@@ -104,6 +104,7 @@ export const ServerLogsLive = (options: ServerLogsOptions) =>
               )
             )
           })),
+        fileProblem: (server) => Effect.sync(() => files.get(server)?.problem ?? null),
         forget: (server) =>
           Effect.sync(() => {
             tails.delete(server)

@@ -57,7 +57,7 @@ export const SupervisorLive = Layer.scoped(
       Effect.zipRight(SubscriptionRef.update(m.info, (info) => ({ ...info, ...f(info) })), bumpRevision)
 
     const statusOf = (m: Managed) =>
-      Effect.map(SubscriptionRef.get(m.info), (info) =>
+      Effect.zipWith(SubscriptionRef.get(m.info), logs.fileProblem(m.spec.name), (info, logProblem) =>
         new ServerStatus({
           name: m.spec.name,
           command: m.spec.command,
@@ -69,7 +69,8 @@ export const SupervisorLive = Layer.scoped(
           nextRestartAt: info.nextRestartAt,
           lastError: info.lastError,
           autostart: m.spec.autostart,
-          restartPolicy: m.spec.restart
+          restartPolicy: m.spec.restart,
+          logProblem
         }, { disableValidation: true })) // typed fields of our own: validating them cost ~60 µs a server per request
 
     /** One run: spawn, wait for the main process to exit, leave nothing of it behind. */

@@ -35,7 +35,9 @@ export class ServerStatus extends Schema.Class<ServerStatus>("ServerStatus")({
   /** Why the last start failed, e.g. the command was not found. */
   lastError: Schema.NullOr(Schema.String),
   autostart: Schema.Boolean,
-  restartPolicy: RestartPolicy
+  restartPolicy: RestartPolicy,
+  /** Why the server's log file is not being written (e.g. the disk is full); absent from older daemons. */
+  logProblem: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 }) {}
 
 export const OutputStream = Schema.Literal("stdout", "stderr")

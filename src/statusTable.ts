@@ -33,18 +33,28 @@ const lastExitText = (s: ServerStatus, now: DateTime.Utc) => {
   return `${how}, ${since(now, s.lastExit.at)} ago`
 }
 
-export const statusTable = (servers: ReadonlyArray<ServerStatus>, now: DateTime.Utc): string =>
-  servers.length === 0
-    ? "no servers configured"
-    : columnify(
-      servers.map((s) => ({
-        name: s.name,
-        state: stateText(s, now),
-        pid: s.pid ?? "-",
-        uptime: s.state === "running" && s.startedAt !== null ? since(now, s.startedAt) : "-",
-        restarts: s.restarts,
-        "last exit": lastExitText(s, now),
-        command: s.command
-      })),
-      { columnSplitter: "  ", truncate: true, config: { command: { maxWidth: 80 }, "last exit": { maxWidth: 60 } } }
-    ).replace(/ +$/gm, "") // columnify pads the last column too: no trailing blanks for grep, diff or a narrow terminal
+const table = (servers: ReadonlyArray<ServerStatus>, now: DateTime.Utc): string =>
+  columnify(
+    servers.map((s) => ({
+      name: s.name,
+      state: stateText(s, now),
+      pid: s.pid ?? "-",
+      uptime: s.state === "running" && s.startedAt !== null ? since(now, s.startedAt) : "-",
+      restarts: s.restarts,
+      "last exit": lastExitText(s, now),
+      command: s.command
+    })),
+    { columnSplitter: "  ", truncate: true, config: { command: { maxWidth: 80 }, "last exit": { maxWidth: 60 } } }
+  ).replace(/ +$/gm, "") // columnify pads the last column too: no trailing blanks for grep, diff or a narrow terminal
+
+/** Problems that are not about the process itself, one line each under the table. */
+const notes = (servers: ReadonlyArray<ServerStatus>) =>
+  servers.flatMap((s) =>
+    s.logProblem === null ? [] : [`${s.name}: log file not written: ${s.logProblem} (\`mcpctl logs\` still has its recent output)`]
+  )
+
+export const statusTable = (servers: ReadonlyArray<ServerStatus>, now: DateTime.Utc): string => {
+  if (servers.length === 0) return "no servers configured"
+  const problems = notes(servers)
+  return problems.length === 0 ? table(servers, now) : `${table(servers, now)}\n\n${problems.join("\n")}`
+}

@@ -48,6 +48,18 @@ describe("mcpctl status table", () => {
     expect(lines.filter((line) => line !== line.trimEnd())).toEqual([])
   })
 
+  it("says under the table which log files are not being written, and why", () => {
+    const withProblem = statusTable([
+      status({ name: "chatty", command: "chatty-server", state: "running", pid: 7, startedAt: ago(5), logProblem: "cannot write /logs/chatty.log (ENOSPC: no space left on device, write)" }),
+      status({ name: "quiet", command: "quiet-server", state: "running", pid: 8, startedAt: ago(5) })
+    ], now).split("\n")
+    expect(withProblem.slice(3)).toEqual([
+      "",
+      "chatty: log file not written: cannot write /logs/chatty.log (ENOSPC: no space left on device, write) (`mcpctl logs` still has its recent output)"
+    ])
+    expect(lines).toHaveLength(4)
+  })
+
   it("says so when there is nothing to show", () => {
     expect(statusTable([], now)).toBe("no servers configured")
   })

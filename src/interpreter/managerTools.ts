@@ -36,7 +36,10 @@ export const registerManagerTools = (server: McpServer, runner: ToolRunner, { cl
           onSuccess: (statuses) => {
             const servers = encodeStatuses(statuses)
             return ok(
-              statuses.map((s) => `${s.name}: ${s.state}${s.pid === null ? "" : ` (pid ${s.pid})`}, ${s.restarts} restart(s)`).join("\n") ||
+              statuses.map((s) =>
+                `${s.name}: ${s.state}${s.pid === null ? "" : ` (pid ${s.pid})`}, ${s.restarts} restart(s)` +
+                (s.logProblem === null ? "" : `; log file not written: ${s.logProblem}`)
+              ).join("\n") ||
                 "no servers configured",
               { servers: servers.map((s) => ({ ...s })) }
             )

@@ -289,6 +289,10 @@ describe.concurrent("long-running faults (run side by side: each measures its ow
           return warning
         }, 20_000, `a warning naming ${setup.name}`)
         expect(said).toMatch(/cannot write .*chatty\.log \(.*\); lines are kept in memory only, retrying in 30s/)
+        // and `mcpctl status` says it too, for that server only
+        const shown = (await daemon.ctl("status")).stdout
+        expect(shown).toMatch(new RegExp(`^chatty: log file not written: cannot write .*chatty\\.log \\(${setup.reason.source}`, "m"))
+        expect(shown).not.toMatch(/^victim:/m)
         // supervision goes on: a killed server comes back, restart works, recent output is still there
         const victim = await daemon.running("victim")
         process.kill(victim.pid!, "SIGKILL")
@@ -304,13 +308,15 @@ describe.concurrent("long-running faults (run side by side: each measures its ow
       const freedAt = Date.now()
       const resumed = await eventually(() => (daemons[0]!.log().includes("message=\"writing") ? true : undefined), 45_000, "writing again")
       expect(resumed).toBe(true)
+      const statuses = await withClient(daemons[0]!.socket, (c) => c.Status())
+      expect(statuses.map((s) => [s.name, s.logProblem])).toEqual([["chatty", null], ["victim", null]])
       const note = await eventually(() => /\[mcp-manager: (\d+) line\(s\) not written to this file\]/.exec(Fs.readFileSync(Path.join(dir, "full", "chatty.log"), "utf8")) ?? undefined, 10_000, "the note")
       record({
         area: "daemon",
         tried: "log directory on a full disk (64 KiB tmpfs), on a read-only filesystem, and under a regular file; a server SIGKILLed and one restarted on each",
         cases: setups.length * 3,
-        result: `the daemon kept supervising (killed servers came back, restarts and \`mcpctl logs\` worked) and said why: ${outcomes.join("; ")}; ` +
-          `after space was freed, writing resumed within ${seconds(Date.now() - freedAt)} with a note in the file that ${note[1]} lines were not written`
+        result: `the daemon kept supervising (killed servers came back, restarts and \`mcpctl logs\` worked) and said why, in its log and under \`mcpctl status\`: ${outcomes.join("; ")}; ` +
+          `after space was freed, writing resumed within ${seconds(Date.now() - freedAt)} with a note in the file that ${note[1]} lines were not written, and \`mcpctl status\` no longer showed a problem`
       })
     } finally {
       await Promise.all(daemons.map((d) => d.stop()))
