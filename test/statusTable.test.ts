@@ -1,28 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime } from "effect"
-import { LastExit, ServerStatus } from "../src/protocol.js"
+import { LastExit } from "../src/protocol.js"
 import { formatSpan, statusTable } from "../src/statusTable.js"
+import { serverStatus } from "./support/serverStatus.js"
 
 const now = DateTime.unsafeMake("2026-11-25T12:00:00Z")
 const ago = (seconds: number) => DateTime.subtract(now, { seconds })
 
-const status = (fields: Partial<ServerStatus> & Pick<ServerStatus, "name" | "command" | "state">) =>
-  new ServerStatus({
-    pid: null,
-    restarts: 0,
-    startedAt: null,
-    lastExit: null,
-    nextRestartAt: null,
-    lastError: null,
-    autostart: true,
-    restartPolicy: "always",
-    ...fields
-  })
-
 describe("mcpctl status table", () => {
   const table = statusTable([
-    status({ name: "echo", command: "node echo-server.mjs", state: "running", pid: 4242, startedAt: ago(75) }),
-    status({
+    serverStatus({ name: "echo", command: "node echo-server.mjs", state: "running", pid: 4242, startedAt: ago(75) }),
+    serverStatus({
       name: "crasher",
       command: "sh -c 'exit 3'",
       state: "backoff",
@@ -30,7 +18,7 @@ describe("mcpctl status table", () => {
       lastExit: new LastExit({ code: 3, signal: null, at: ago(2) }),
       nextRestartAt: DateTime.add(now, { seconds: 3 })
     }),
-    status({ name: "missing", command: "no-such-program", state: "backoff", lastError: "command not found: no-such-program" })
+    serverStatus({ name: "missing", command: "no-such-program", state: "backoff", lastError: "command not found: no-such-program" })
   ], now)
   const lines = table.split("\n")
 
@@ -50,8 +38,8 @@ describe("mcpctl status table", () => {
 
   it("says under the table which log files are not being written, and why", () => {
     const withProblem = statusTable([
-      status({ name: "chatty", command: "chatty-server", state: "running", pid: 7, startedAt: ago(5), logProblem: "cannot write /logs/chatty.log (ENOSPC: no space left on device, write)" }),
-      status({ name: "quiet", command: "quiet-server", state: "running", pid: 8, startedAt: ago(5) })
+      serverStatus({ name: "chatty", command: "chatty-server", state: "running", pid: 7, startedAt: ago(5), logProblem: "cannot write /logs/chatty.log (ENOSPC: no space left on device, write)" }),
+      serverStatus({ name: "quiet", command: "quiet-server", state: "running", pid: 8, startedAt: ago(5) })
     ], now).split("\n")
     expect(withProblem.slice(3)).toEqual([
       "",

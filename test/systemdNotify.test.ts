@@ -4,22 +4,10 @@ import { Effect, Exit, Layer, Ref, Scope, Stream, SubscriptionRef, TestClock } f
 import { describeStates, ReadinessLive } from "../layers/ReadinessLive.js"
 import { ServiceManager, type ServiceNotification } from "../services/ServiceManager.js"
 import { Supervisor } from "../services/Supervisor.js"
-import { ServerStatus, type ServerState } from "../src/protocol.js"
+import type { ServerState } from "../src/protocol.js"
+import { serverStatus } from "./support/serverStatus.js"
 
-const status = (name: string, state: ServerState) =>
-  new ServerStatus({
-    name,
-    command: name,
-    state,
-    pid: null,
-    restarts: 0,
-    startedAt: null,
-    lastExit: null,
-    nextRestartAt: null,
-    lastError: null,
-    autostart: true,
-    restartPolicy: "always"
-  })
+const status = (name: string, state: ServerState) => serverStatus({ name, command: name, state })
 
 const unused = Effect.dieMessage("not used by ReadinessLive")
 
