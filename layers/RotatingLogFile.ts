@@ -20,10 +20,14 @@ export class RotatingLogFile {
   private size = 0
   private suspendedUntil = 0
   private dropped = 0
-  /** Why the file is not being written right now, e.g. the disk is full; undefined while it is. */
-  problem: string | undefined
+  private suspendedBecause: string | undefined
 
   constructor(private readonly options: RotatingLogFileOptions) {}
+
+  /** Why the file is not being written right now, e.g. the disk is full; undefined while it is. */
+  get problem(): string | undefined {
+    return this.suspendedBecause
+  }
 
   write(line: string): void {
     if (Date.now() < this.suspendedUntil) {
@@ -63,7 +67,7 @@ export class RotatingLogFile {
       stream.on("error", (error) => this.suspend(error))
       if (this.suspendedUntil !== 0) this.options.onProblem(`writing ${this.options.path} again`)
       this.suspendedUntil = 0
-      this.problem = undefined
+      this.suspendedBecause = undefined
       this.stream = stream
       return stream
     } catch (error) {
@@ -77,8 +81,8 @@ export class RotatingLogFile {
     this.stream?.destroy()
     this.stream = undefined
     this.suspendedUntil = Date.now() + retryAfterMs
-    this.problem = `cannot write ${this.options.path} (${reason})`
-    this.options.onProblem(`${this.problem}; lines are kept in memory only, retrying in ${retryAfterMs / 1000}s`)
+    this.suspendedBecause = `cannot write ${this.options.path} (${reason})`
+    this.options.onProblem(`${this.suspendedBecause}; lines are kept in memory only, retrying in ${retryAfterMs / 1000}s`)
   }
 
   private rotate() {
