@@ -381,9 +381,14 @@ describe("the control socket: floods, crowds, strangers", () => {
       const first = await Promise.all(names.map((n) => daemon.running(n)))
       await daemon.running("ticker")
       const runPrefix = runPrefixOf(first[0]!.pid!)
+      const isTick = (l: { readonly server: string; readonly text: string }) => l.server === "ticker" && /^tick \d+$/.test(l.text)
+      // the 30 `logs -n 50` clients expect 50 lines: the ticker must have written them before the crowd comes
+      await eventually(async () => {
+        const lines = await withClient(daemon.socket, (c) => Stream.runCollect(c.Logs({ target: "ticker", lines: 50, follow: false })))
+        return Chunk.size(lines) === 50 ? true : undefined
+      }, 30_000, "50 ticker lines")
       await sleep(500)
       const before = sampleProcess(pid)
-      const isTick = (l: { readonly server: string; readonly text: string }) => l.server === "ticker" && /^tick \d+$/.test(l.text)
       const tickValues = (frames: ReadonlyArray<ServerFrame>) =>
         frames.filter((f) => f._tag === "Chunk").flatMap((f) => f.values as ReadonlyArray<{ server: string; text: string }>)
       const restartPids = new Map<string, Array<number>>(names.map((n) => [n, []]))
@@ -453,7 +458,9 @@ describe("the control socket: floods, crowds, strangers", () => {
           kind: "logs -n 50",
           run: () =>
             withClient(daemon.socket, (c) => Stream.runCollect(c.Logs({ target: "ticker", lines: 50, follow: false }))).then((lines) =>
-              Chunk.size(lines) === 50 && Chunk.toReadonlyArray(lines).every(isTick) ? undefined : "wrong logs"
+              Chunk.size(lines) === 50 && Chunk.toReadonlyArray(lines).every(isTick)
+                ? undefined
+                : `got ${Chunk.size(lines)} lines, ${Chunk.toReadonlyArray(lines).filter((l) => !isTick(l)).length} not ticks (first: ${JSON.stringify(Chunk.toReadonlyArray(lines)[0])})`
             )
         }))
       ]
