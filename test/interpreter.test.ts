@@ -184,15 +184,20 @@ describe("mcp-code-interpreter over stdio", () => {
 
   it("calls on one session run in order; different sessions run in parallel", async () => {
     const [a, b] = await Promise.all([py.ok("init"), py.ok("init")]).then((r) => r.map((s) => s.session_id as string))
-    const started = Date.now()
+    // each sleep reports when it began and ended (wall clock, the same in every session)
+    const sleep = (then: string) => `import time\nbegan = time.time()\ntime.sleep(1.5)\n${then}\n(began, time.time())`
+    const interval = (value: unknown) => String(value).replace(/[()]/g, "").split(",").map(Number)
     const results = await Promise.all([
-      py.ok("run_code", { code: "import time\ntime.sleep(1.5)\norder = ['first']", session_id: a }),
+      py.ok("run_code", { code: sleep("order = ['first']"), session_id: a }),
       py.ok("run_code", { code: "order.append('second')\norder", session_id: a }),
-      py.ok("run_code", { code: "import time\ntime.sleep(1.5)\n'b done'", session_id: b })
+      py.ok("run_code", { code: sleep("pass"), session_id: b })
     ])
     expect(results[1]!.value).toBe("['first', 'second']")
-    expect(results[2]!.value).toBe("'b done'")
-    expect(Date.now() - started).toBeLessThan(2900) // the two sleeps overlapped
+    const [aBegan, aEnded] = interval(results[0]!.value)
+    const [bBegan, bEnded] = interval(results[2]!.value)
+    // the two sleeps overlapped, however slow the machine: each began before the other ended
+    expect(aBegan).toBeLessThan(bEnded!)
+    expect(bBegan).toBeLessThan(aEnded!)
     await Promise.all([a, b].map((id) => py.ok("close_session", { session_id: id })))
   })
 
