@@ -2,15 +2,15 @@
 import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
 import * as SocketServer from "@effect/platform/SocketServer"
 import { RpcSerialization, RpcServer } from "@effect/rpc"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Schema, Stream } from "effect"
 import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { Daemon } from "../services/Daemon.js"
-import { Supervisor } from "../services/Supervisor.js"
-import { ManagerRpcs } from "../src/protocol.js"
-import { ControlSocketProtocolLive } from "./ControlSocketProtocol.js"
+import { Supervisor, type TargetError } from "../services/Supervisor.js"
+import { type LogLine, ManagerRpcs, TooManyStreams } from "../src/protocol.js"
+import { ControlSocketProtocolLive, maxOpenStreams } from "./ControlSocketProtocol.js"
 
 export class SocketUnavailable extends Schema.TaggedError<SocketUnavailable>()("SocketUnavailable", {
   path: Schema.String,
@@ -107,13 +107,36 @@ const socketServer = ({ group, path }: ControlSocketOptions) =>
 const HandlersLive = ManagerRpcs.toLayer(Effect.gen(function*() {
   const supervisor = yield* Supervisor
   const daemon = yield* Daemon
+  // log streams open per connection, bounded so that one client cannot hold unbounded followers
+  const openStreams = new Map<number, number>()
+  /** Counts one more stream for the client while the scope lasts; false (and nothing counted) at the limit. */
+  const admitStream = (clientId: number) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const open = openStreams.get(clientId) ?? 0
+        if (open >= maxOpenStreams) return false
+        openStreams.set(clientId, open + 1)
+        return true
+      }),
+      (admitted) =>
+        Effect.sync(() => {
+          if (!admitted) return
+          const open = openStreams.get(clientId)! - 1
+          if (open === 0) openStreams.delete(clientId)
+          else openStreams.set(clientId, open)
+        })
+    )
   return {
     Status: () => supervisor.status,
     Restart: ({ target }) => supervisor.restart(target),
     RestartAll: () => supervisor.restartAll,
     Start: ({ target }) => supervisor.start(target),
     Stop: ({ target }) => supervisor.stop(target),
-    Logs: ({ follow, lines, target }) => supervisor.logs(target, { lines, follow }),
+    Logs: ({ follow, lines, target }, { clientId }) =>
+      Stream.unwrapScoped(Effect.map(admitStream(clientId), (admitted): Stream.Stream<LogLine, TargetError | TooManyStreams> =>
+        admitted
+          ? supervisor.logs(target, { lines, follow })
+          : Stream.fail(new TooManyStreams({ limit: maxOpenStreams })))),
     Reload: () => daemon.reload,
     Version: () => daemon.info
   }

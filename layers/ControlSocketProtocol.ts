@@ -10,15 +10,29 @@
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import type * as Socket from "@effect/platform/Socket"
 import * as SocketServer from "@effect/platform/SocketServer"
-import { type RpcMessage, RpcSerialization, RpcServer } from "@effect/rpc"
+import { type RpcMessage, RpcSchema, RpcSerialization, RpcServer } from "@effect/rpc"
 import { Data, Effect, Either, Layer, Mailbox, Schema } from "effect"
 import { ManagerRpcs } from "../src/protocol.js"
 
 /**
- * Requests (streams included) a connection may have unanswered, answers not yet taken by the
- * client, before the daemon stops reading from it. mcpctl uses one at a time.
+ * Requests a connection may have unanswered, answers not yet taken by the client, before the
+ * daemon stops reading from it. mcpctl uses one at a time. Streams (`logs`) are not counted here:
+ * a `logs -f` is unanswered for as long as it follows, and a connection that stopped being read
+ * could not even end it.
  */
 export const maxUnanswered = 64
+
+/**
+ * Log streams one connection may have open at once; one more is refused with TooManyStreams.
+ * Each holds one chunk at most until the client acknowledges it.
+ */
+export const maxOpenStreams = 64
+
+/** Stream requests past which the daemon stops reading: the open ones and refusals not yet taken. */
+const maxStreamRequests = maxOpenStreams + maxUnanswered
+
+/** Tags of the requests answered by a stream. */
+const streamTags = new Set([...ManagerRpcs.requests].filter(([, rpc]) => RpcSchema.isStreamSchema(rpc.successSchema)).map(([tag]) => tag))
 
 /** Request ids are bigints, sent as decimal strings. */
 const RequestId = Schema.String.pipe(Schema.pattern(/^\d{1,20}$/))
@@ -148,12 +162,15 @@ export const ControlSocketProtocolLive: Layer.Layer<
         // to stop reading from a client that does not take its answers (present on Node's sockets)
         const net = yield* Effect.serviceOption(NodeSocket.NetSocket)
         const unanswered = new Set<string>()
+        const streams = new Set<string>()
+        const readingTooMuch = () => unanswered.size >= maxUnanswered || streams.size >= maxStreamRequests
         // the socket's writer waits (for ever) once reading has ended: answers after that are dropped
         let reading = true
         const settle = (requestId: string) =>
           Effect.sync(() => {
             unanswered.delete(requestId)
-            if (unanswered.size < maxUnanswered && net._tag === "Some" && net.value.isPaused()) net.value.resume()
+            streams.delete(requestId)
+            if (!readingTooMuch() && net._tag === "Some" && net.value.isPaused()) net.value.resume()
           })
         const sendEncoded = (response: unknown) => {
           let encoded: string | Uint8Array | undefined
@@ -184,10 +201,13 @@ export const ControlSocketProtocolLive: Layer.Layer<
           for (const message of messages.right) {
             // unknown tags are answered by the server with a defect, never an exit: not counted
             if (message._tag !== "Request" || !ManagerRpcs.requests.has(message.tag)) continue
-            if (unanswered.has(message.id)) return refuse(new ProtocolViolation({ reason: `request id ${message.id} reused while still unanswered` }))
-            unanswered.add(message.id)
+            if (unanswered.has(message.id) || streams.has(message.id)) {
+              return refuse(new ProtocolViolation({ reason: `request id ${message.id} reused while still unanswered` }))
+            }
+            if (streamTags.has(message.tag)) streams.add(message.id)
+            else unanswered.add(message.id)
           }
-          if (unanswered.size >= maxUnanswered && net._tag === "Some") net.value.pause()
+          if (readingTooMuch() && net._tag === "Some") net.value.pause()
           return Effect.forEach(messages.right, (message) => toServer(id, toEncoded(message)), { discard: true })
         }
 

@@ -96,6 +96,15 @@ export class BadState extends Schema.TaggedError<BadState>()("BadState", {
   }
 }
 
+/** A connection asked for one more log stream than it may have open at once. */
+export class TooManyStreams extends Schema.TaggedError<TooManyStreams>()("TooManyStreams", {
+  limit: Schema.Int
+}) {
+  override get message(): string {
+    return `this connection already has ${this.limit} log streams open, the most one connection may have: end one, or use another connection`
+  }
+}
+
 const Target = {
   /** A server's name, or its command exactly as written in the config. */
   target: Schema.String
@@ -117,7 +126,7 @@ export class ManagerRpcs extends RpcGroup.make(
       follow: Schema.optionalWith(Schema.Boolean, { default: () => false })
     }),
     success: LogLine,
-    error: TargetErrors,
+    error: Schema.Union(UnknownServer, AmbiguousServer, TooManyStreams),
     stream: true
   }),
   Rpc.make("Reload", { success: ReloadResult, error: ConfigInvalid }),

@@ -5,10 +5,12 @@
 import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Chunk, Effect, ManagedRuntime, Stream } from "effect"
+import { Chunk, Effect, Fiber, ManagedRuntime, Ref, Schedule, Stream } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { ControlClientLive } from "../../layers/ControlClientLive.js"
+import { maxOpenStreams } from "../../layers/ControlSocketProtocol.js"
 import { ControlClient } from "../../services/ControlClient.js"
+import { TooManyStreams } from "../../src/protocol.js"
 import { eventually, isAlive, mcpctlJs, sleep, startDaemon, stopAllDaemons, tempDir } from "../support/daemon.js"
 import { makeAccounts, markedProcesses, mib, mountTmpfs, RawConnection, runAs, sampleProcess, type ServerFrame, withClient } from "./support/daemonProbe.js"
 import { type JunkConnection, junkCorpus } from "./support/junkFrames.js"
@@ -494,6 +496,48 @@ describe("the control socket: floods, crowds, strangers", () => {
         result: `all 190 that waited got correct answers (slowest ${seconds(slowest.ms)}, all done in ${seconds(crowdMs)}); ` +
           `${restarts} restarts applied for ${answered} answered and 10 abandoned, each with a new pid and nothing of the old one left; ` +
           `open fds ${before.openFds} before, ${fds} after; the daemon kept streaming to a new follower`
+      })
+    } finally {
+      await daemon.stop()
+    }
+  })
+
+  it("one connection following 64 logs at once: a 65th is refused with a clear error, and the connection can still end them", async () => {
+    const daemon = await startDaemon({ config: `${ticker("0.1")}\n`, args: ["--quiet"] })
+    try {
+      await daemon.running("ticker")
+      const follow = (c: ControlClient) => c.Logs({ target: "ticker", lines: 0, follow: true })
+      const outcome = await withClient(daemon.socket, (c) =>
+        Effect.gen(function*() {
+          // every follower is open on the daemon once it has had a line
+          const following = yield* Ref.make<ReadonlyArray<number>>([])
+          const followers = yield* Effect.forEach(
+            Array.from({ length: maxOpenStreams }, (_, i) => i),
+            (i) => Effect.fork(Stream.runForEach(follow(c), () => Ref.update(following, (seen) => (seen.includes(i) ? seen : [...seen, i]))))
+          )
+          yield* Ref.get(following).pipe(Effect.repeat({ until: (seen) => seen.length === maxOpenStreams, schedule: Schedule.spaced("50 millis") }))
+          const refused = yield* Effect.flip(Stream.runDrain(follow(c)))
+          // ending one goes through on the same connection and makes room for another
+          yield* Fiber.interrupt(followers[0]!)
+          const another = yield* Stream.runCollect(follow(c).pipe(Stream.take(1))).pipe(
+            Effect.retry({ while: (e) => e._tag === "TooManyStreams", schedule: Schedule.spaced("50 millis"), times: 100 })
+          )
+          const statuses = yield* c.Status()
+          yield* Fiber.interruptAll(followers)
+          return { refused, another: Chunk.toReadonlyArray(another), statuses }
+        }), "60 seconds")
+      expect(outcome.refused).toBeInstanceOf(TooManyStreams)
+      expect(outcome.refused.message).toBe(
+        `this connection already has ${maxOpenStreams} log streams open, the most one connection may have: end one, or use another connection`
+      )
+      expect(outcome.another.map((l) => l.server)).toEqual(["ticker"])
+      expect(outcome.statuses.map((s) => s.name)).toEqual(["ticker"])
+      expect(daemon.process.exitCode).toBeNull()
+      record({
+        area: "daemon",
+        tried: `one connection following ${maxOpenStreams} logs at once, then asking for one more, ending one, asking again, and asking for status`,
+        cases: maxOpenStreams + 3,
+        result: `the one more was refused: "${outcome.refused.message}"; ending a follower went through on the same connection, the next follow got its line, and status answered`
       })
     } finally {
       await daemon.stop()

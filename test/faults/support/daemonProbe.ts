@@ -4,7 +4,7 @@
 import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
-import { Effect } from "effect"
+import { type Duration, Effect } from "effect"
 import { ControlClientLive } from "../../../layers/ControlClientLive.js"
 import { ControlClient } from "../../../services/ControlClient.js"
 import { sleep } from "../../support/daemon.js"
@@ -122,7 +122,7 @@ export class RawConnection {
 }
 
 /** Run `f` with a fresh client of the daemon (the one mcpctl uses), on its own connection. */
-export const withClient = <A, E>(socket: string, f: (client: ControlClient) => Effect.Effect<A, E>, timeout = "30 seconds" as const) =>
+export const withClient = <A, E>(socket: string, f: (client: ControlClient) => Effect.Effect<A, E>, timeout: Duration.DurationInput = "30 seconds") =>
   Effect.runPromise(
     Effect.flatMap(ControlClient, f).pipe(Effect.scoped, Effect.provide(ControlClientLive(socket)), Effect.timeout(timeout))
   )
