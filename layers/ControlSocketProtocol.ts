@@ -7,6 +7,8 @@
 // requests without reading the answers made the daemon hold them all (2.7 GB for 100,000 status
 // requests). Here a frame the daemon cannot take closes that connection with a reason, and a
 // connection with `maxUnanswered` requests outstanding is not read from until it takes answers.
+// Log streams are bounded apart (`maxOpenStreams`, enforced by the handler with TooManyStreams),
+// so that a client following many logs can still end them.
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import type * as Socket from "@effect/platform/Socket"
 import * as SocketServer from "@effect/platform/SocketServer"
