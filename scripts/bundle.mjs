@@ -105,6 +105,7 @@ try {
 }
 const wrapped = \`(function (exports, require, module, __filename, __dirname) {\${readFileSync(file, "utf8")}\\n})\`
 const script = new Script(wrapped, { filename: file, cachedData })
+cachedData = undefined // compiled: the 2 MB buffer would otherwise stay for the life of the process
 if (training) process.once("exit", () => writeFileSync(\`\${file}.cache\`, script.createCachedData()))
 const module = { exports: {} }
 script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
