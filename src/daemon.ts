@@ -17,6 +17,7 @@ import { SupervisorLive } from "../layers/SupervisorLive.js"
 import { SystemdNotifyLive } from "../layers/SystemdNotifyLive.js"
 import { resolveRuntimeDir, resolveSocketPath, runtimeDirDescription, socketEnvVar } from "./socketPath.js"
 import { version } from "./version.js"
+import { withPlainOutputWhereUnstyled } from "./plainOutput.js"
 
 const uid = process.getuid?.() ?? 0
 
@@ -135,6 +136,7 @@ const cli = Command.run(command, { name: "mcp-manager", version })
 for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
 
 cli(process.argv).pipe(
+  withPlainOutputWhereUnstyled,
   // @effect/cli already printed the usage error
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
   Effect.provide(NodeContext.layer),

@@ -10,6 +10,7 @@ import { DaemonInfo, LogLine, ReloadResult, ServerStatus } from "./protocol.js"
 import { resolveSocketPath, socketEnvVar } from "./socketPath.js"
 import { statusTable } from "./statusTable.js"
 import { version } from "./version.js"
+import { withPlainOutputWhereUnstyled } from "./plainOutput.js"
 
 // Accepted both before and after the subcommand (`mcpctl --json status`, `mcpctl status --json`).
 const common = {
@@ -184,6 +185,7 @@ const cli = Command.run(
 )
 
 cli(process.argv).pipe(
+  withPlainOutputWhereUnstyled,
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain

@@ -16,6 +16,7 @@ import { resolveSettings, type Settings, variables } from "./interpreter/setting
 import { createMcpServer, toolError, type ToolRunner } from "./interpreter/tools.js"
 import { socketEnvVar } from "./socketPath.js"
 import { version } from "./version.js"
+import { withPlainOutputWhereUnstyled } from "./plainOutput.js"
 
 const kebab = (name: string) => name.toLowerCase().replace(/_/g, "-")
 
@@ -116,6 +117,7 @@ const command = Command.make("mcp-code-interpreter", options, serve).pipe(
 )
 
 Command.run(command, { name: "mcp-code-interpreter", version })(process.argv).pipe(
+  withPlainOutputWhereUnstyled,
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
   Effect.provide(NodeContext.layer),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),

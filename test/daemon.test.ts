@@ -352,6 +352,29 @@ describe("mcp-manager daemon", () => {
     expect(daemonHelp.stdout).toContain("--socket-group")
   })
 
+  it("help and usage errors carry no ANSI styles in a pipe or with NO_COLOR, and keep them in a terminal", async () => {
+    const style = "\x1b["
+    const mcpctlJs = daemonJs.replace("daemon.js", "mcpctl.js")
+    for (const program of [mcpctlJs, daemonJs, daemonJs.replace("daemon.js", "server.js")]) {
+      const help = await run(process.execPath, [program, "--help"])
+      expect(help.stdout).toContain("USAGE")
+      expect(help.stdout).not.toContain(style)
+    }
+    const usage = await run(process.execPath, [mcpctlJs, "restart"])
+    expect(usage.code).toBe(2)
+    expect(usage.stderr).toContain("Missing argument <name>")
+    expect(usage.stderr).not.toContain(style)
+    // script(1) (util-linux, in every Debian) runs the command on a pseudo-terminal
+    const inTerminal = (env: NodeJS.ProcessEnv) =>
+      run("script", ["-qec", `'${process.execPath}' '${mcpctlJs}' --help`, "/dev/null"], { env: { ...process.env, ...env } })
+    const terminal = await inTerminal({ NO_COLOR: "", TERM: "xterm" })
+    expect(terminal.stdout).toContain("USAGE")
+    expect(terminal.stdout).toContain(style)
+    const noColor = await inTerminal({ NO_COLOR: "1", TERM: "xterm" })
+    expect(noColor.stdout).toContain("USAGE")
+    expect(noColor.stdout).not.toContain(style)
+  })
+
   it("creates the socket 0600, or 0660 owned by the --socket-group", async () => {
     const daemon = await startDaemon({ config: "sleep 1000\n" })
     expect(Fs.statSync(daemon.socket).mode & 0o777).toBe(0o600)
