@@ -15,9 +15,9 @@ import { ReadinessLive } from "../layers/ReadinessLive.js"
 import { ServerLogsLive } from "../layers/ServerLogsLive.js"
 import { SupervisorLive } from "../layers/SupervisorLive.js"
 import { SystemdNotifyLive } from "../layers/SystemdNotifyLive.js"
+import { TerminalConsoleLive } from "../layers/TerminalConsoleLive.js"
 import { resolveRuntimeDir, resolveSocketPath, runtimeDirDescription, socketEnvVar } from "./socketPath.js"
 import { version } from "./version.js"
-import { withPlainOutputWhereUnstyled } from "./plainOutput.js"
 
 const uid = process.getuid?.() ?? 0
 
@@ -136,10 +136,10 @@ const cli = Command.run(command, { name: "mcp-manager", version })
 for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
 
 cli(process.argv).pipe(
-  withPlainOutputWhereUnstyled,
   // @effect/cli already printed the usage error
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
   Effect.provide(NodeContext.layer),
+  Effect.provide(TerminalConsoleLive),
   // one logfmt line per event on stderr: readable in a terminal, parseable in the journal
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
   NodeRuntime.runMain({ disablePrettyLogger: true })

@@ -5,12 +5,12 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type { RpcClientError } from "@effect/rpc"
 import { Console, DateTime, Duration, Effect, Option, Predicate, Schema, Stream } from "effect"
 import { ControlClientLive } from "../layers/ControlClientLive.js"
+import { TerminalConsoleLive } from "../layers/TerminalConsoleLive.js"
 import { ControlClient } from "../services/ControlClient.js"
 import { DaemonInfo, LogLine, ReloadResult, ServerStatus } from "./protocol.js"
 import { resolveSocketPath, socketEnvVar } from "./socketPath.js"
 import { statusTable } from "./statusTable.js"
 import { version } from "./version.js"
-import { withPlainOutputWhereUnstyled } from "./plainOutput.js"
 
 // Accepted both before and after the subcommand (`mcpctl --json status`, `mcpctl status --json`).
 const common = {
@@ -185,8 +185,8 @@ const cli = Command.run(
 )
 
 cli(process.argv).pipe(
-  withPlainOutputWhereUnstyled,
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
   Effect.provide(NodeContext.layer),
+  Effect.provide(TerminalConsoleLive),
   NodeRuntime.runMain
 )

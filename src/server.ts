@@ -12,11 +12,11 @@ import { HostFilesLive } from "../layers/HostFilesLive.js"
 import { serveHttp, serveStdio } from "../layers/McpTransports.js"
 import { SandboxFilesLive } from "../layers/SandboxFilesLive.js"
 import { SessionsLive } from "../layers/SessionsLive.js"
+import { TerminalConsoleLive } from "../layers/TerminalConsoleLive.js"
 import { resolveSettings, type Settings, variables } from "./interpreter/settings.js"
 import { createMcpServer, toolError, type ToolRunner } from "./interpreter/tools.js"
 import { socketEnvVar } from "./socketPath.js"
 import { version } from "./version.js"
-import { withPlainOutputWhereUnstyled } from "./plainOutput.js"
 
 const kebab = (name: string) => name.toLowerCase().replace(/_/g, "-")
 
@@ -117,9 +117,9 @@ const command = Command.make("mcp-code-interpreter", options, serve).pipe(
 )
 
 Command.run(command, { name: "mcp-code-interpreter", version })(process.argv).pipe(
-  withPlainOutputWhereUnstyled,
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
   Effect.provide(NodeContext.layer),
+  Effect.provide(TerminalConsoleLive),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
   NodeRuntime.runMain({
     disablePrettyLogger: true,
