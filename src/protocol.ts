@@ -126,7 +126,7 @@ export class ManagerRpcs extends RpcGroup.make(
       follow: Schema.optionalWith(Schema.Boolean, { default: () => false })
     }),
     success: LogLine,
-    error: Schema.Union(UnknownServer, AmbiguousServer, TooManyStreams),
+    error: Schema.Union(...TargetErrors.members, TooManyStreams),
     stream: true
   }),
   Rpc.make("Reload", { success: ReloadResult, error: ConfigInvalid }),
