@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
-import { decodeConfig } from "../src/config/decodeConfig.js"
-import { decodeJsonConfig } from "../src/config/jsonFormat.js"
-import { decodeSeedConfig, shellLine } from "../src/config/seedFormat.js"
-import { deriveName } from "../src/config/serverNames.js"
+import { decodeConfig } from "../src/manager/config/decodeConfig.js"
+import { decodeJsonConfig } from "../src/manager/config/jsonFormat.js"
+import { decodeSeedConfig, shellLine } from "../src/manager/config/seedFormat.js"
+import { deriveName } from "../src/manager/config/serverNames.js"
 
 const seed = (text: string) => decodeSeedConfig("/etc/mcp/mcp_server.conf", text)
 const json = (value: unknown, env: NodeJS.ProcessEnv = {}) =>

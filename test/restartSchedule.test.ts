@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, Schedule, TestClock } from "effect"
-import { SpawnFailed } from "../services/ChildProcesses.js"
-import { restartSchedule, ServerExited } from "../src/restartSchedule.js"
-import { Backoff } from "../src/ServerSpec.js"
+import { SpawnFailed } from "../services/manager/ChildProcesses.js"
+import { restartSchedule, ServerExited } from "../src/manager/restartSchedule.js"
+import { Backoff } from "../src/manager/ServerSpec.js"
 
 const crash = (uptimeMs = 0) => new ServerExited({ pid: 1, code: 1, signal: null, uptime: Duration.millis(uptimeMs) })
 const cleanExit = new ServerExited({ pid: 1, code: 0, signal: null, uptime: Duration.seconds(1) })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime } from "effect"
-import { LastExit } from "../src/protocol.js"
-import { formatSpan, statusTable } from "../src/statusTable.js"
+import { LastExit } from "../src/protocol/ManagerRpcs.js"
+import { formatSpan, statusTable } from "../src/manager/statusTable.js"
 import { serverStatus } from "./support/serverStatus.js"
 
 const now = DateTime.unsafeMake("2026-11-25T12:00:00Z")

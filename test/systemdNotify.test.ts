@@ -1,10 +1,10 @@
 // What the daemon tells systemd, with the service manager and the supervisor swapped for recorders.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Ref, Scope, Stream, SubscriptionRef, TestClock } from "effect"
-import { describeStates, ReadinessLive } from "../layers/ReadinessLive.js"
-import { ServiceManager, type ServiceNotification } from "../services/ServiceManager.js"
-import { Supervisor } from "../services/Supervisor.js"
-import type { ServerState } from "../src/protocol.js"
+import { describeStates, ReadinessLive } from "../layers/manager/ReadinessLive.js"
+import { ServiceManager, type ServiceNotification } from "../services/manager/ServiceManager.js"
+import { Supervisor } from "../services/manager/Supervisor.js"
+import type { ServerState } from "../src/protocol/ManagerRpcs.js"
 import { serverStatus } from "./support/serverStatus.js"
 
 const status = (name: string, state: ServerState) => serverStatus({ name, command: name, state })

@@ -1,5 +1,5 @@
 // Rules for the host paths tools accept: relative to a work directory, and nothing that could
-// name a file outside it. Symlinks are checked on the opened file itself (layers/HostFilesLive.ts).
+// name a file outside it. Symlinks are checked on the opened file itself (layers/interpreter/HostFilesLive.ts).
 import { Either, Schema } from "effect"
 
 export class PathRefused extends Schema.TaggedError<PathRefused>()("PathRefused", {

@@ -1,8 +1,8 @@
 // MCP progress notifications for long runs, when the client asks for them with a progress token.
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
-import type { SandboxUnavailable } from "../../services/Sandbox.js"
-import type { RunOptions, RunResult, Sessions, UnknownSession } from "../../services/Sessions.js"
+import type { SandboxUnavailable } from "../../services/interpreter/Sandbox.js"
+import type { RunOptions, RunResult, Sessions, UnknownSession } from "../../services/interpreter/Sessions.js"
 
 type RunError = UnknownSession | SandboxUnavailable
 

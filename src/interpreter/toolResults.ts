@@ -2,8 +2,8 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
 import * as z from "zod/v4"
-import type { Copied } from "../../services/SandboxFiles.js"
-import type { RunResult } from "../../services/Sessions.js"
+import type { Copied } from "../../services/interpreter/SandboxFiles.js"
+import type { RunResult } from "../../services/interpreter/Sessions.js"
 
 export const text = (t: string) => ({ type: "text" as const, text: t })
 

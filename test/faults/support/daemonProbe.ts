@@ -5,8 +5,8 @@ import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import { type Duration, Effect } from "effect"
-import { ControlClientLive } from "../../../layers/ControlClientLive.js"
-import { ControlClient } from "../../../services/ControlClient.js"
+import { ControlClientLive } from "../../../layers/manager/ControlClientLive.js"
+import { ControlClient } from "../../../services/manager/ControlClient.js"
 import { sleep } from "../../support/daemon.js"
 
 const clockTicks = Number(CP.execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100

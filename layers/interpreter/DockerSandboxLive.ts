@@ -1,0 +1,294 @@
+// Sandbox on a Docker engine through dockerode: one locked-down container per server process,
+// created on first use, recreated when it dies or on reset, removed when the server stops.
+import Docker from "dockerode"
+import { Data, Duration, Effect, Layer, Ref } from "effect"
+import * as Os from "node:os"
+import { PassThrough } from "node:stream"
+import { Sandbox, type SandboxProcess, SandboxUnavailable } from "../../services/interpreter/Sandbox.js"
+import { demux } from "./internal/dockerDemux.js"
+import {
+  containerOptions,
+  ownerAlive,
+  ownerLabel,
+  processIdentity,
+  reasonOf,
+  sandboxLabel,
+  type SandboxSettings,
+  statusOf
+} from "./internal/sandboxContainer.js"
+
+export type { SandboxSettings }
+
+/** The container vanished under an exec: worth one retry in a fresh container. */
+class ContainerGone extends Data.TaggedError("ContainerGone")<{ readonly reason: string }> {}
+
+interface Current {
+  readonly container: Docker.Container
+  readonly generation: number
+  readonly python: string
+}
+
+export const DockerSandboxLive = (settings: SandboxSettings) =>
+  Layer.scoped(
+    Sandbox,
+    Effect.gen(function*() {
+      const docker = new Docker()
+      const owner = processIdentity(process.pid) ?? `${Os.hostname()}/${process.pid}`
+      const current = yield* Ref.make<Current | undefined>(undefined)
+      const lock = yield* Effect.makeSemaphore(1)
+      let generation = 0
+      let leftoversChecked = false
+
+      /** One Docker API call, bounded in time: a hung engine must not hang a tool call forever. */
+      const call = <A>(what: string, f: () => Promise<A>) =>
+        Effect.tryPromise({ try: f, catch: (error) => ({ what, error }) }).pipe(
+          Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => ({ what, error: new Error("no answer from the Docker engine within 60s") }) })
+        )
+      const unavailable = (what: string) => (e: { what: string; error: unknown }) =>
+        new SandboxUnavailable({ reason: `${what}: ${reasonOf(e.error)}` })
+
+      const engineReachable = call("ping", () => docker.ping()).pipe(
+        Effect.mapError((e) =>
+          new SandboxUnavailable({
+            reason: `the Docker engine is not reachable (${reasonOf(e.error)}): start it (e.g. systemctl start docker) or set DOCKER_HOST`
+          })
+        )
+      )
+
+      /** Containers of earlier runs of this server that died without cleaning up. */
+      const removeLeftovers = Effect.gen(function*() {
+        const found = yield* call("list containers", () =>
+          docker.listContainers({ all: true, filters: { label: [sandboxLabel] } })).pipe(Effect.orElseSucceed(() => []))
+        const orphans = found.filter((c) => !ownerAlive(c.Labels[ownerLabel]))
+        yield* Effect.forEach(orphans, (c) =>
+          call("remove", () => docker.getContainer(c.Id).remove({ force: true, v: true })).pipe(
+            Effect.tap(() => Effect.logInfo(`removed sandbox container ${c.Id.slice(0, 12)} left behind by an earlier run`)),
+            Effect.ignore
+          ), { discard: true })
+      })
+
+      const pull = Effect.gen(function*() {
+        yield* Effect.logInfo(`pulling ${settings.image}`)
+        const stream = yield* call("pull", () => docker.pull(settings.image))
+        yield* Effect.async<void, { what: string; error: unknown }>((resume) => {
+          let last = ""
+          docker.modem.followProgress(
+            stream,
+            (error) => resume(error ? Effect.fail({ what: "pull", error }) : Effect.void),
+            (event: { status?: string; id?: string; progress?: string }) => {
+              const line = `${event.id ? `${event.id}: ` : ""}${event.status ?? ""} ${event.progress ?? ""}`.trim()
+              if (line !== last) process.stderr.write(`pull ${settings.image}: ${line}\n`)
+              last = line
+            }
+          )
+        })
+      })
+
+      const ensureImage = call("inspect image", () => docker.getImage(settings.image).inspect()).pipe(
+        Effect.asVoid,
+        Effect.catchAll(() =>
+          pull.pipe(
+            Effect.timeoutFail({ duration: "30 minutes", onTimeout: () => ({ what: "pull", error: new Error("the pull took more than 30 minutes") }) }),
+            Effect.mapError((e) =>
+            new SandboxUnavailable({
+              reason: `image ${settings.image} is not available locally and could not be pulled (${reasonOf(e.error)}). ` +
+                `Build one without a registry with docker/build-offline-image.sh, or set DOCKER_IMAGE to an image you have (any image with python3)`
+            })
+          ))
+        )
+      )
+
+      const create = (python: string) =>
+        call("create container", () =>
+          docker.createContainer(containerOptions(settings, python, owner))).pipe(
+            Effect.mapError(unavailable(`cannot create the sandbox container from ${settings.image}`))
+          )
+
+      const start = (python: string) =>
+        Effect.gen(function*() {
+          const container = yield* create(python)
+          const started = yield* call("start", () => container.start()).pipe(Effect.either)
+          if (started._tag === "Right") return container
+          yield* call("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore)
+          return yield* Effect.fail(unavailable(`cannot start the sandbox container from ${settings.image}`)(started.left))
+        })
+
+      /** /workspace/sessions and /workspace/.packages (shared installs) are open to every session uid, like /tmp. */
+      const prepareWorkspace = (container: Docker.Container, python: string) =>
+        Effect.gen(function*() {
+          const execution = yield* call("exec", () =>
+            container.exec({
+              Cmd: [python, "-c", "import os\nfor d in ('/workspace/sessions', '/workspace/.packages'):\n    os.makedirs(d, exist_ok=True)\n    os.chmod(d, 0o1777)"],
+              AttachStdout: true,
+              AttachStderr: true
+            }))
+          const stream = yield* call("exec start", () => execution.start({ hijack: true, stdin: false }))
+          yield* Effect.async<void>((resume) => {
+            stream.on("end", () => resume(Effect.void))
+            stream.on("error", () => resume(Effect.void))
+            stream.resume()
+          })
+          const info = yield* call("exec inspect", () => execution.inspect())
+          if (info.ExitCode !== 0) return yield* Effect.fail({ what: "prepare", error: new Error(`exit code ${info.ExitCode}`) })
+        }).pipe(Effect.mapError(unavailable("cannot prepare /workspace in the sandbox")))
+
+      const launch = Effect.gen(function*() {
+        yield* engineReachable
+        if (!leftoversChecked) {
+          leftoversChecked = true
+          yield* removeLeftovers
+        }
+        yield* ensureImage
+        // any image with python3 or python: try python3 first
+        const withPython3 = yield* start("python3").pipe(Effect.either)
+        const [container, python] = withPython3._tag === "Right"
+          ? [withPython3.right, "python3"] as const
+          : [
+            yield* start("python").pipe(Effect.mapError((e) =>
+              new SandboxUnavailable({
+                reason: withPython3.left.reason.includes("executable file not found")
+                  ? `cannot start the sandbox from ${settings.image}: it has neither python3 nor python on PATH`
+                  : e.reason
+              })
+            )),
+            "python"
+          ] as const
+        yield* prepareWorkspace(container, python).pipe(
+          Effect.tapError(() => call("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore))
+        )
+        generation++
+        yield* Effect.logInfo(`sandbox container ${container.id.slice(0, 12)} started from ${settings.image}`)
+        return { container, generation, python }
+      })
+
+      const isRunning = (container: Docker.Container) =>
+        call("inspect", () => container.inspect()).pipe(
+          Effect.map((info) => info.State.Running),
+          Effect.orElseSucceed(() => false)
+        )
+
+      /** The running container, started if there is none or the last one died. */
+      const ensureCurrent = lock.withPermits(1)(Effect.gen(function*() {
+        const existing = yield* Ref.get(current)
+        if (existing !== undefined) return existing
+        const fresh = yield* launch
+        yield* Ref.set(current, fresh)
+        return fresh
+      }))
+
+      const removeContainer = (c: Current) =>
+        call("remove", () => c.container.remove({ force: true, v: true })).pipe(
+          Effect.timeout("10 seconds"),
+          Effect.tap(() => Effect.logInfo(`sandbox container ${c.container.id.slice(0, 12)} removed`)),
+          Effect.ignore
+        )
+
+      /** A container found dead: drop it (and its remains), the next use starts another. */
+      const forget = (generationToDrop: number) =>
+        Ref.modify(current, (c) => (c?.generation === generationToDrop ? [c, undefined] : [undefined, c])).pipe(
+          Effect.flatMap((dropped) => (dropped === undefined ? Effect.void : Effect.forkDaemon(removeContainer(dropped))))
+        )
+
+      // containers of an earlier run that was killed: removed at start when the engine answers,
+      // else before the first container is created
+      yield* engineReachable.pipe(
+        Effect.zipRight(Effect.suspend(() => {
+          leftoversChecked = true
+          return removeLeftovers
+        })),
+        Effect.ignore,
+        Effect.forkScoped
+      )
+
+      yield* Effect.addFinalizer(() =>
+        Effect.flatMap(Ref.get(current), (c) => (c === undefined ? Effect.void : removeContainer(c)))
+      )
+
+      type ExecOptions = { user: string; workingDir?: string; env?: Readonly<Record<string, string>> }
+
+      /** Run in the current container; if it turns out to be gone, once more in a fresh one. */
+      const exec = (command: ReadonlyArray<string>, options: ExecOptions) =>
+        execIn(command, options).pipe(
+          Effect.catchTag("ContainerGone", () => execIn(command, options)),
+          Effect.catchTag("ContainerGone", (e) => Effect.fail(new SandboxUnavailable({ reason: e.reason })))
+        )
+
+      const execIn = (command: ReadonlyArray<string>, options: ExecOptions) =>
+        Effect.gen(function*() {
+          const c = yield* ensureCurrent
+          const cmd = command.map((part, i) => (i === 0 && part === "python" ? c.python : part))
+          const created = yield* call("exec", () =>
+            c.container.exec({
+              Cmd: cmd,
+              AttachStdin: true,
+              AttachStdout: true,
+              AttachStderr: true,
+              Tty: false,
+              User: options.user,
+              ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
+              Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)
+            })).pipe(Effect.either)
+          if (created._tag === "Left") {
+            // 404/409: the container was killed or removed behind our back; the next call starts a new one
+            const status = statusOf(created.left.error)
+            if (status === 404 || status === 409 || !(yield* isRunning(c.container))) {
+              yield* forget(c.generation)
+              return yield* Effect.fail(new ContainerGone({ reason: `the sandbox container stopped and could not be replaced: ${reasonOf(created.left.error)}` }))
+            }
+            return yield* Effect.fail(new SandboxUnavailable({ reason: `cannot run in the sandbox: ${reasonOf(created.left.error)}` }))
+          }
+          const execution = created.right
+          const duplex = yield* Effect.acquireRelease(
+            call("exec start", () => execution.start({ hijack: true, stdin: true })).pipe(
+              Effect.mapError(unavailable("cannot run in the sandbox"))
+            ),
+            (stream) => Effect.sync(() => stream.destroy())
+          )
+          const stdout = new PassThrough()
+          const stderr = new PassThrough()
+          demux(duplex, stdout, stderr)
+          const end = () => {
+            stdout.end()
+            stderr.end()
+          }
+          duplex.on("end", end)
+          duplex.on("close", end)
+          duplex.on("error", end)
+          const running: SandboxProcess = {
+            generation: c.generation,
+            stdin: duplex,
+            stdout,
+            stderr,
+            exitCode: call("exec inspect", () => execution.inspect()).pipe(
+              Effect.map((info) => info.ExitCode),
+              Effect.orElseSucceed(() => null)
+            )
+          }
+          return running
+        })
+
+      return Sandbox.of({
+        ensure: Effect.map(ensureCurrent, (c) => c.generation),
+        exec,
+        alive: (gen, patience = 0) =>
+          Effect.gen(function*() {
+            const c = yield* Ref.get(current)
+            if (c === undefined || c.generation !== gen) return false
+            const deadline = Date.now() + Duration.toMillis(patience)
+            let running = yield* isRunning(c.container)
+            while (running && Date.now() < deadline) {
+              yield* Effect.sleep("200 millis")
+              running = yield* isRunning(c.container)
+            }
+            const stopped = !running
+            if (stopped) yield* forget(gen)
+            return !stopped
+          }),
+        reset: lock.withPermits(1)(Effect.gen(function*() {
+          const c = yield* Ref.get(current)
+          yield* Ref.set(current, undefined)
+          if (c !== undefined) yield* removeContainer(c)
+        }))
+      })
+    })
+  )

@@ -1,0 +1,187 @@
+// ChildProcesses on node:child_process: one process group per server, stopped group-wide.
+import { Deferred, Duration, Effect, Fiber, Layer, Option, Runtime, Schedule } from "effect"
+import * as CP from "node:child_process"
+import * as Fs from "node:fs"
+import { type ChildExit, ChildProcesses, type OutputHandler, SpawnFailed } from "../../services/manager/ChildProcesses.js"
+import { ProcessGroups } from "../../services/manager/ProcessGroups.js"
+import { ProcessTable, runMarkerVar } from "../../services/manager/ProcessTable.js"
+import type { OutputStream } from "../../src/protocol/ManagerRpcs.js"
+import type { ServerSpec } from "../../src/manager/ServerSpec.js"
+
+/** Longer lines are cut into pieces of this size, so one endless line cannot grow memory. */
+const maxLineLength = 16 * 1024
+
+const forEachLine = (stream: NodeJS.ReadableStream, onLine: (text: string) => void) => {
+  let pending = ""
+  stream.setEncoding("utf8")
+  stream.on("data", (chunk: string) => {
+    pending += chunk
+    let newline: number
+    while ((newline = pending.indexOf("\n")) !== -1) {
+      onLine(pending.slice(0, newline).replace(/\r$/, "").slice(0, maxLineLength))
+      pending = pending.slice(newline + 1)
+    }
+    while (pending.length > maxLineLength) {
+      onLine(pending.slice(0, maxLineLength))
+      pending = pending.slice(maxLineLength)
+    }
+  })
+  stream.on("end", () => {
+    if (pending !== "") onLine(pending)
+    pending = ""
+  })
+}
+
+const describeSpawnError = (spec: ServerSpec, error: NodeJS.ErrnoException): string => {
+  const file = spec.launch._tag === "Exec" ? spec.launch.file : "/bin/sh"
+  switch (error.code) {
+    case "ENOENT":
+      return `command not found: ${file}`
+    case "EACCES":
+      return `permission denied: ${file}`
+    default:
+      return error.message
+  }
+}
+
+const hasExited = (child: CP.ChildProcess) => child.exitCode !== null || child.signalCode !== null
+
+/**
+ * The daemon's environment without what systemd meant for the daemon alone: with $NOTIFY_SOCKET a
+ * server could tell systemd it is ready or stopping, or name itself the main process
+ * (the unit has NotifyAccess=all so that systemd-notify, a child, may speak for the daemon).
+ */
+const inheritedEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env }
+  delete env.NOTIFY_SOCKET
+  return env
+}
+
+/** Signal a whole process group (spawned with `detached`, so its id is the leader's pid). */
+const signalGroup = (pgid: number, signal: NodeJS.Signals) =>
+  Effect.sync(() => {
+    try {
+      process.kill(-pgid, signal)
+    } catch {
+      // ESRCH: the group is empty already
+    }
+  })
+
+/**
+ * `effect`, given up after `limit` (None), even inside a release and even when this fiber is
+ * interrupted meanwhile (a stop, restart or shutdown arriving while a run is being swept): the wait
+ * runs in a fiber of its own that only the timeout interrupts. Made interruptible in place, that
+ * interruption would cut the wait short and skip the SIGKILL after it, leaving the processes alive.
+ */
+const waitAtMost = <A>(effect: Effect.Effect<A>, limit: Duration.DurationInput) =>
+  effect.pipe(Effect.interruptible, Effect.timeout(limit), Effect.option, Effect.forkDaemon, Effect.flatMap(Fiber.join))
+
+/**
+ * @param runId identifies this daemon run; it prefixes the marker in every server's environment,
+ * so leftovers can be recognised as ours even after they left the process group.
+ */
+export const ChildProcessesLive = (runId: string) =>
+  Layer.effect(
+    ChildProcesses,
+    Effect.gen(function*() {
+      const processes = yield* ProcessTable
+      const groups = yield* ProcessGroups
+      // copied once: reading process.env costs ~0.3 ms a spawn, and the daemon never changes it
+      const baseEnv = inheritedEnv()
+      let spawnCount = 0
+
+      /**
+       * Kill whatever is left of one run: its group, and anything carrying its marker (only
+       * processes started since the run's main process can: `startedSince` skips the rest).
+       */
+      const sweepLeftovers = (spec: ServerSpec, pgid: number, marker: string, startedSince: string | undefined) =>
+        Effect.gen(function*() {
+          const query = startedSince === undefined ? { pgid, marker } : { pgid, marker, startedSince }
+          const leftovers = yield* processes.find(query)
+          if (leftovers.length === 0) return
+          yield* Effect.logWarning("killing processes left behind by the server").pipe(
+            Effect.annotateLogs({ pids: leftovers.join(",") })
+          )
+          yield* processes.signal(leftovers, spec.stopSignal)
+          const gone = yield* waitAtMost(
+            processes.find(query).pipe(Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (left) => left.length === 0 })),
+            spec.stopTimeout
+          )
+          if (gone._tag === "None") yield* processes.signal(yield* processes.find(query), "SIGKILL")
+        })
+
+      const stop = (spec: ServerSpec, child: CP.ChildProcess, exited: Effect.Effect<ChildExit>, marker: string, startedSince: string | undefined) =>
+        Effect.gen(function*() {
+          const pid = child.pid!
+          if (!hasExited(child)) {
+            yield* signalGroup(pid, spec.stopSignal)
+            const stopped = yield* waitAtMost(exited, spec.stopTimeout)
+            if (stopped._tag === "None") {
+              yield* Effect.logWarning(
+                `no exit ${Duration.format(spec.stopTimeout)} after ${spec.stopSignal}; sending SIGKILL to the process group`
+              )
+              yield* signalGroup(pid, "SIGKILL")
+              yield* waitAtMost(exited, "5 seconds")
+            }
+          }
+          yield* sweepLeftovers(spec, pid, marker, startedSince)
+          yield* groups.ended(pid)
+          child.stdin?.destroy()
+          child.stdout?.destroy()
+          child.stderr?.destroy()
+        }).pipe(Effect.annotateLogs({ server: spec.name, pid: child.pid }))
+
+      const spawn = (spec: ServerSpec, onOutput: OutputHandler) =>
+        Effect.gen(function*() {
+          if (!Fs.existsSync(spec.cwd)) {
+            return yield* new SpawnFailed({ server: spec.name, reason: `working directory ${spec.cwd} does not exist` })
+          }
+          const runtime = yield* Effect.runtime<never>()
+          const emit = (stream: OutputStream) => (text: string) => Runtime.runSync(runtime)(onOutput(stream, text))
+          const marker = `${runId}/${spec.name}/${++spawnCount}`
+          const exit = yield* Deferred.make<ChildExit>()
+          const [file, args] = spec.launch._tag === "Shell"
+            ? ["/bin/sh", ["-c", spec.launch.line]] as const
+            : [spec.launch.file, spec.launch.args] as const
+
+          let startedSince: string | undefined
+          const child = yield* Effect.acquireRelease(
+            Effect.async<CP.ChildProcess, SpawnFailed>((resume) => {
+              let child: CP.ChildProcess
+              try {
+                child = CP.spawn(file, args, {
+                  cwd: spec.cwd,
+                  env: { ...baseEnv, ...spec.env, [runMarkerVar]: marker },
+                  detached: true, // its own process group: stop and sweep the whole group
+                  // stdin stays an open pipe (stdio MCP servers exit at EOF); output is always drained
+                  stdio: ["pipe", "pipe", "pipe"]
+                })
+              } catch (error) {
+                return resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: String(error) })))
+              }
+              child.stdin?.on("error", () => {}) // EPIPE when the server closes its stdin: not our problem
+              child.once("exit", (code, signal) => Deferred.unsafeDone(exit, Effect.succeed({ code, signal })))
+              child.once("spawn", () => resume(Effect.succeed(child)))
+              child.once("error", (error) => {
+                if (child.pid === undefined) resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: describeSpawnError(spec, error) })))
+              })
+            }),
+            (child) => stop(spec, child, Deferred.await(exit), marker, startedSince)
+          )
+          // everything of this run starts at or after its main process (unknown if it is gone already)
+          startedSince = Option.getOrUndefined(yield* processes.startTime(child.pid!))
+          yield* groups.started({
+            server: spec.name,
+            pgid: child.pid!,
+            marker,
+            stopSignal: spec.stopSignal,
+            stopTimeout: spec.stopTimeout
+          })
+          forEachLine(child.stdout!, emit("stdout"))
+          forEachLine(child.stderr!, emit("stderr"))
+          return { pid: child.pid!, exited: Deferred.await(exit) }
+        })
+
+      return ChildProcesses.of({ spawn })
+    })
+  )

@@ -1,0 +1,152 @@
+// The control socket: @effect/rpc over a Unix domain socket, mode 0600 (0660 with a group).
+import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
+import * as SocketServer from "@effect/platform/SocketServer"
+import { RpcSerialization, RpcServer } from "@effect/rpc"
+import { Effect, Layer, Schema, Stream } from "effect"
+import * as CP from "node:child_process"
+import * as Fs from "node:fs"
+import * as Net from "node:net"
+import * as Path from "node:path"
+import { Daemon } from "../../services/manager/Daemon.js"
+import { Supervisor, type TargetError } from "../../services/manager/Supervisor.js"
+import { type LogLine, ManagerRpcs, TooManyStreams } from "../../src/protocol/ManagerRpcs.js"
+import { ControlSocketProtocolLive, maxOpenStreams } from "./ControlSocketProtocolLive.js"
+
+export class SocketUnavailable extends Schema.TaggedError<SocketUnavailable>()("SocketUnavailable", {
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `cannot use control socket ${this.path}: ${this.reason}`
+  }
+}
+
+export interface ControlSocketOptions {
+  readonly path: string
+  /** Group allowed to connect (name or numeric id): the socket becomes 0660 and owned by it. */
+  readonly group: string | undefined
+}
+
+/**
+ * A request line longer than this closes that client's connection (ControlSocketProtocol). Small on
+ * purpose: the default 16 MiB lets one client stall every other for seconds while it buffers junk.
+ */
+const maxRequestLine = 1024 * 1024
+
+/** Does a daemon answer on this socket? ECONNREFUSED means a stale file left by a dead daemon. */
+const answers = (path: string) =>
+  Effect.async<boolean>((resume) => {
+    const probe = Net.createConnection({ path })
+    probe.setTimeout(2000, () => probe.destroy(new Error("timeout")))
+    probe.once("connect", () => {
+      probe.destroy()
+      resume(Effect.succeed(true))
+    })
+    probe.once("error", () => resume(Effect.succeed(false)))
+  })
+
+const unavailable = (path: string) => (reason: string) => new SocketUnavailable({ path, reason })
+
+/**
+ * Make sure we may listen on `path`: refuse when another daemon answers there or the path is not a
+ * socket; remove a stale socket. Run this before starting any server.
+ */
+export const claimSocketPath = (path: string) =>
+  Effect.gen(function*() {
+    const fail = unavailable(path)
+    const dir = Path.dirname(path)
+    if (!Fs.existsSync(dir)) {
+      // our private fallback directory (no XDG_RUNTIME_DIR): create it owner-only
+      yield* Effect.try({ try: () => Fs.mkdirSync(dir, { recursive: true, mode: 0o700 }), catch: (e) => fail(`cannot create ${dir}: ${String(e)}`) })
+    }
+    const stat = Fs.lstatSync(path, { throwIfNoEntry: false })
+    if (stat === undefined) return
+    if (!stat.isSocket()) return yield* fail("the path exists and is not a socket; refusing to replace it")
+    if (yield* answers(path)) {
+      return yield* fail("another mcp-manager is already answering there (stop it first, or pass another --socket)")
+    }
+    yield* Effect.logInfo(`removing stale socket ${path}`)
+    yield* Effect.try({ try: () => Fs.rmSync(path, { force: true }), catch: (e) => fail(`cannot remove the stale socket: ${String(e)}`) })
+  })
+
+const groupId = (group: string, fail: (reason: string) => SocketUnavailable) =>
+  /^\d+$/.test(group)
+    ? Effect.succeed(Number(group))
+    : Effect.try({
+      // getent answers from every NSS source (files, LDAP, ...), not just /etc/group
+      try: () => Number(CP.execFileSync("getent", ["group", group], { encoding: "utf8" }).split(":")[2]),
+      catch: () => fail(`unknown group "${group}"`)
+    })
+
+/** Listen with umask 0177 so the socket is never, even briefly, connectable by others. */
+const socketServer = ({ group, path }: ControlSocketOptions) =>
+  Layer.scoped(
+    SocketServer.SocketServer,
+    Effect.gen(function*() {
+      const fail = unavailable(path)
+      const server = yield* Effect.acquireUseRelease(
+        Effect.sync(() => process.umask(0o177)),
+        () => NodeSocketServer.make({ path }),
+        (previous) => Effect.sync(() => process.umask(previous))
+      ).pipe(Effect.mapError((error) => fail(String(error.cause))))
+      if (group !== undefined) {
+        const gid = yield* groupId(group, fail)
+        yield* Effect.try({
+          try: () => {
+            Fs.chownSync(path, -1, gid)
+            Fs.chmodSync(path, 0o660)
+          },
+          catch: (e) => fail(`cannot give group ${group} access: ${String(e)}`)
+        })
+      }
+      yield* Effect.logInfo(`listening on ${path}`)
+      return server
+    })
+  )
+
+const HandlersLive = ManagerRpcs.toLayer(Effect.gen(function*() {
+  const supervisor = yield* Supervisor
+  const daemon = yield* Daemon
+  // log streams open per connection, bounded so that one client cannot hold unbounded followers
+  const openStreams = new Map<number, number>()
+  /** Counts one more stream for the client while the scope lasts; false (and nothing counted) at the limit. */
+  const admitStream = (clientId: number) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const open = openStreams.get(clientId) ?? 0
+        if (open >= maxOpenStreams) return false
+        openStreams.set(clientId, open + 1)
+        return true
+      }),
+      (admitted) =>
+        Effect.sync(() => {
+          if (!admitted) return
+          const open = openStreams.get(clientId)! - 1
+          if (open === 0) openStreams.delete(clientId)
+          else openStreams.set(clientId, open)
+        })
+    )
+  return {
+    Status: () => supervisor.status,
+    Restart: ({ target }) => supervisor.restart(target),
+    RestartAll: () => supervisor.restartAll,
+    Start: ({ target }) => supervisor.start(target),
+    Stop: ({ target }) => supervisor.stop(target),
+    Logs: ({ follow, lines, target }, { clientId }) =>
+      Stream.unwrapScoped(Effect.map(admitStream(clientId), (admitted): Stream.Stream<LogLine, TargetError | TooManyStreams> =>
+        admitted
+          ? supervisor.logs(target, { lines, follow })
+          : Stream.fail(new TooManyStreams({ limit: maxOpenStreams })))),
+    Reload: () => daemon.reload,
+    Version: () => daemon.info
+  }
+}))
+
+export const ControlServerLive = (options: ControlSocketOptions) =>
+  // no spans: nothing exports them, and they cost as much as answering a status request
+  RpcServer.layer(ManagerRpcs, { disableTracing: true }).pipe(
+    Layer.provide(HandlersLive),
+    Layer.provide(ControlSocketProtocolLive),
+    Layer.provide(RpcSerialization.layerNdjsonWith({ maxBufferSize: maxRequestLine })),
+    Layer.provide(socketServer(options))
+  )

@@ -1,0 +1,36 @@
+// Starting one server process and owning it for the lifetime of a Scope.
+import { Context, type Effect, Schema, type Scope } from "effect"
+import type { OutputStream } from "../../src/protocol/ManagerRpcs.js"
+import type { ServerSpec } from "../../src/manager/ServerSpec.js"
+
+export class SpawnFailed extends Schema.TaggedError<SpawnFailed>()("SpawnFailed", {
+  server: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.server}: cannot start: ${this.reason}`
+  }
+}
+
+export interface ChildExit {
+  readonly code: number | null
+  readonly signal: string | null
+}
+
+export interface RunningChild {
+  readonly pid: number
+  /** Completes when the server's main process has exited. */
+  readonly exited: Effect.Effect<ChildExit>
+}
+
+/** Receives each line the server writes (already split, bounded in length). */
+export type OutputHandler = (stream: OutputStream, text: string) => Effect.Effect<void>
+
+export class ChildProcesses extends Context.Tag("ChildProcesses")<ChildProcesses, {
+  /**
+   * Spawn the server in its own process group with stdin held open. Closing the scope stops it:
+   * `stopSignal` to the whole group, `stopTimeout`, then SIGKILL; whatever is left of the group
+   * after the main process exits is killed too.
+   */
+  readonly spawn: (spec: ServerSpec, onOutput: OutputHandler) => Effect.Effect<RunningChild, SpawnFailed, Scope.Scope>
+}>() {}
