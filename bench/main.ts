@@ -1,7 +1,10 @@
-// npm run bench [-- --quick] [--only restart,control,scale,crash,interpreter] [--readme]: every
+// npm run bench [-- --quick] [--only restart,control,scale,crash,interpreter] [--docs]: every
 // contender in one run on this machine; prints a markdown table of medians, p95 and ratios, writes
-// every sample to bench/results/latest.json, and with --readme puts the table in README.md (between
-// the bench:begin and bench:end markers of its Performance section).
+// every sample to bench/results/latest.json, and with --docs puts the table in docs/performance.md
+// (between its bench:begin and bench:end markers; --readme, the flag's old name, does the same).
+// README.md's "Performance" section holds a few headline rows copied from that table by hand, with
+// the run's date: this program never writes README.md, so the headline stays as chosen; after a
+// full run that changes them, copy the rows again.
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -13,7 +16,7 @@ import { supervisorFigures } from "./supervisors.js"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
-const updateReadme = args.includes("--readme")
+const updateDocs = args.includes("--docs") || args.includes("--readme")
 const only = args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "").split(",") : []
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
 
@@ -77,14 +80,14 @@ const main = async () => {
   const file = Path.join(resultsDir, "latest.json")
   Fs.writeFileSync(file, JSON.stringify({ machine: { before, after }, versions, quick, failures, rows }, null, 2))
   process.stdout.write(`${header}\n\n${table}\n`)
-  if (updateReadme && failures.length === 0) {
-    const readme = Path.join(repoRoot, "README.md")
-    const text = Fs.readFileSync(readme, "utf8")
+  if (updateDocs && failures.length === 0) {
+    const page = Path.join(repoRoot, "docs/performance.md")
+    const text = Fs.readFileSync(page, "utf8")
     const begin = "<!-- bench:begin -->"
     const end = "<!-- bench:end -->"
-    if (!text.includes(begin) || !text.includes(end)) throw new Error(`README.md has no ${begin} … ${end} block`)
-    Fs.writeFileSync(readme, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${header}\n\n${table}\n${text.slice(text.indexOf(end))}`)
-    log("README.md: Performance table updated")
+    if (!text.includes(begin) || !text.includes(end)) throw new Error(`docs/performance.md has no ${begin} … ${end} block`)
+    Fs.writeFileSync(page, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${header}\n\n${table}\n${text.slice(text.indexOf(end))}`)
+    log("docs/performance.md: table updated (README.md's headline rows are copied by hand)")
   }
   if (failures.length > 0) process.stdout.write(`\nFailed: ${failures.join("; ")}\n`)
   log(`every sample: ${Path.relative(process.cwd(), file)}`)

@@ -1,5 +1,6 @@
 // The fault suite's figures: every case records what was tried and what happened; the suite
-// prints them as the table the README's "Reliability" section shows.
+// prints them as the table docs/reliability.md shows (copied there from a run's output:
+// nothing here writes README.md or docs/).
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 
