@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config"
+import { pythonAsText } from "./test/support/pythonAsText.js"
 
 export default defineConfig({
+  plugins: [pythonAsText],
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/faults/**", "node_modules/**"],

@@ -61,6 +61,8 @@ const common = {
   sourcemap: "linked",
   legalComments: "none",
   logLevel: "warning",
+  // the sandbox's Python programs (src/interpreter/python/*.py) are imported as their source text
+  loader: { ".py": "text" },
   plugins: [withoutSsh2]
 }
 

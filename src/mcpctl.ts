@@ -49,7 +49,7 @@ const connectionProblem = (socketPath: string, error: RpcClientError.RpcClientEr
   return `cannot connect to ${socketPath} (${code}): is mcp-manager running?`
 }
 
-class NoAnswer extends Schema.TaggedError<NoAnswer>()("NoAnswer", { socket: Schema.String, seconds: Schema.Number }) {
+class NoAnswer extends Schema.TaggedError<NoAnswer>("mcpctl/NoAnswer")("NoAnswer", { socket: Schema.String, seconds: Schema.Number }) {
   override get message(): string {
     return `no answer from ${this.socket} within ${this.seconds}s`
   }

@@ -3,18 +3,20 @@ import { Command, Options, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { defaultTeardown } from "@effect/platform/Runtime"
-import { Cause, Console, Effect, Layer, Logger, ManagedRuntime, Option } from "effect"
+import { Console, Effect, Layer, Logger, Option } from "effect"
 import * as Path from "node:path"
-import { ControlClientLive } from "../layers/manager/ControlClientLive.js"
 import { DockerSandboxLive } from "../layers/interpreter/DockerSandboxLive.js"
-import { readDotenv } from "../layers/interpreter/internal/dotenvFile.js"
+import { EnvFileLive } from "../layers/interpreter/EnvFileLive.js"
 import { HostFilesLive } from "../layers/interpreter/HostFilesLive.js"
-import { serveHttp, serveStdio } from "../layers/interpreter/internal/mcpTransports.js"
+import { McpTransportLive } from "../layers/interpreter/McpTransportLive.js"
 import { SandboxFilesLive } from "../layers/interpreter/SandboxFilesLive.js"
 import { SessionsLive } from "../layers/interpreter/SessionsLive.js"
+import { ToolServerLive } from "../layers/interpreter/ToolServerLive.js"
+import { ControlClientLive } from "../layers/manager/ControlClientLive.js"
 import { TerminalConsoleLive } from "../layers/shared/TerminalConsoleLive.js"
+import { EnvFile } from "../services/interpreter/EnvFile.js"
+import { McpTransport } from "../services/interpreter/McpTransport.js"
 import { resolveSettings, type Settings, variables } from "./interpreter/settings.js"
-import { createMcpServer, toolError, type ToolRunner } from "./interpreter/tools.js"
 import { socketEnvVar } from "./manager/socketPath.js"
 import { version } from "./protocol/version.js"
 
@@ -49,7 +51,8 @@ const options = {
   settings: settingOptions
 }
 
-const appLayer = (settings: Settings) => {
+/** The tools on their transport, over sessions and files in one Docker sandbox. */
+const appLayer = (settings: Settings, http: { readonly host: string; readonly port: number } | undefined, managerSocket: string | undefined) => {
   const sandbox = DockerSandboxLive(settings)
   const sessions = SessionsLive(settings).pipe(Layer.provide(sandbox))
   const files = SandboxFilesLive(settings).pipe(
@@ -57,15 +60,14 @@ const appLayer = (settings: Settings) => {
     Layer.provide(sessions),
     Layer.provide(sandbox)
   )
-  // stdout carries JSON-RPC on stdio: logs go to stderr
-  return Layer.merge(sessions, files).pipe(
-    Layer.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)))
-  )
+  const manager = managerSocket === undefined ? undefined : { socket: managerSocket, client: ControlClientLive(managerSocket) }
+  const tools = ToolServerLive({ settings, manager }).pipe(Layer.provide(Layer.merge(sessions, files)))
+  return McpTransportLive(http).pipe(Layer.provide(tools))
 }
 
 const serve = (opts: Command.Command.ParseConfig<typeof options>) =>
   Effect.gen(function*() {
-    const dotenv = yield* readDotenv(Path.resolve(opts.envFile))
+    const dotenv = yield* Effect.flatMap(EnvFile, (file) => file.read(Path.resolve(opts.envFile)))
     const settings = yield* resolveSettings({
       args: Object.fromEntries(Object.entries(opts.settings).map(([name, value]) => [name, Option.getOrUndefined(value)])),
       env: process.env,
@@ -73,37 +75,13 @@ const serve = (opts: Command.Command.ParseConfig<typeof options>) =>
       cwd: process.cwd()
     })
     const managerSocket = Option.getOrUndefined(opts.managerSocket) ?? (process.env[socketEnvVar] || undefined)
-    const runtime = yield* Effect.acquireRelease(
-      Effect.sync(() => ManagedRuntime.make(appLayer(settings))),
-      (rt) => Effect.promise(() => rt.dispose())
-    )
-    const runner: ToolRunner = {
-      run: (program, signal) =>
-        runtime.runPromise(
-          program.pipe(
-            Effect.catchAllCause((cause) =>
-              Cause.isInterruptedOnly(cause)
-                ? Effect.succeed(toolError("cancelled"))
-                : Effect.zipRight(
-                  Effect.logError("tool failed unexpectedly", cause),
-                  Effect.succeed(toolError(`internal error: ${Cause.squash(cause)}`))
-                )
-            )
-          ),
-          { signal }
-        ).catch(() => toolError("cancelled"))
-    }
-    const manager = managerSocket === undefined ? undefined : { socket: managerSocket, client: ControlClientLive(managerSocket) }
-    const makeServer = () => createMcpServer(runner, { settings, manager })
+    const http = Option.getOrUndefined(Option.map(opts.http, (port) => ({ host: opts.host, port })))
     yield* Effect.logInfo(
       `mcp-code-interpreter ${version}: image ${settings.image}, WORKDIR_IN ${settings.workdirIn}, WORKDIR_OUT ${settings.workdirOut}`
     )
-    yield* Option.match(opts.http, {
-      onNone: () => serveStdio(makeServer),
-      onSome: (port) => serveHttp(makeServer, { host: opts.host, port })
-    })
+    yield* Effect.flatMap(McpTransport, (transport) => transport.serve).pipe(Effect.provide(appLayer(settings, http, managerSocket)))
   }).pipe(
-    Effect.scoped,
+    Effect.provide(EnvFileLive),
     Effect.catchTags({
       SettingsInvalid: (error) => Effect.zipRight(Console.error(`mcp-code-interpreter: ${error.message}`), Effect.sync(() => (process.exitCode = 2))),
       HttpListenFailed: (error) => Effect.zipRight(Console.error(`mcp-code-interpreter: ${error.message}`), Effect.sync(() => (process.exitCode = 1)))
@@ -120,6 +98,7 @@ Command.run(command, { name: "mcp-code-interpreter", version })(process.argv).pi
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
   Effect.provide(NodeContext.layer),
   Effect.provide(TerminalConsoleLive),
+  // stdout carries JSON-RPC on stdio: logs go to stderr (the layers' and the tool handlers' too)
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
   NodeRuntime.runMain({
     disablePrettyLogger: true,

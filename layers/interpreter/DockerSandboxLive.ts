@@ -1,10 +1,11 @@
 // Sandbox on a Docker engine through dockerode: one locked-down container per server process,
 // created on first use, recreated when it dies or on reset, removed when the server stops.
 import Docker from "dockerode"
-import { Data, Duration, Effect, Layer, Ref } from "effect"
+import { Duration, Effect, Layer, Ref } from "effect"
 import * as Os from "node:os"
 import { PassThrough } from "node:stream"
 import { Sandbox, type SandboxProcess, SandboxUnavailable } from "../../services/interpreter/Sandbox.js"
+import { ContainerGone, dockerCall, DockerCallFailed, pullImage } from "./internal/dockerCalls.js"
 import { demux } from "./internal/dockerDemux.js"
 import {
   containerOptions,
@@ -18,9 +19,6 @@ import {
 } from "./internal/sandboxContainer.js"
 
 export type { SandboxSettings }
-
-/** The container vanished under an exec: worth one retry in a fresh container. */
-class ContainerGone extends Data.TaggedError("ContainerGone")<{ readonly reason: string }> {}
 
 interface Current {
   readonly container: Docker.Container
@@ -39,97 +37,84 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
       let generation = 0
       let leftoversChecked = false
 
-      /** One Docker API call, bounded in time: a hung engine must not hang a tool call forever. */
-      const call = <A>(what: string, f: () => Promise<A>) =>
-        Effect.tryPromise({ try: f, catch: (error) => ({ what, error }) }).pipe(
-          Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => ({ what, error: new Error("no answer from the Docker engine within 60s") }) })
-        )
-      const unavailable = (what: string) => (e: { what: string; error: unknown }) =>
-        new SandboxUnavailable({ reason: `${what}: ${reasonOf(e.error)}` })
+      const unavailable = (what: string) => (e: DockerCallFailed) =>
+        new SandboxUnavailable({ reason: `${what}: ${reasonOf(e.cause)}`, cause: e.cause })
 
-      const engineReachable = call("ping", () => docker.ping()).pipe(
+      const engineReachable = dockerCall("ping", () => docker.ping()).pipe(
         Effect.mapError((e) =>
           new SandboxUnavailable({
-            reason: `the Docker engine is not reachable (${reasonOf(e.error)}): start it (e.g. systemctl start docker) or set DOCKER_HOST`
+            reason: `the Docker engine is not reachable (${reasonOf(e.cause)}): start it (e.g. systemctl start docker) or set DOCKER_HOST`,
+            cause: e.cause
           })
         )
       )
 
       /** Containers of earlier runs of this server that died without cleaning up. */
       const removeLeftovers = Effect.gen(function*() {
-        const found = yield* call("list containers", () =>
-          docker.listContainers({ all: true, filters: { label: [sandboxLabel] } })).pipe(Effect.orElseSucceed(() => []))
+        const found = yield* dockerCall("list containers", (signal) =>
+          docker.listContainers({ all: true, filters: { label: [sandboxLabel] }, abortSignal: signal })).pipe(Effect.orElseSucceed(() => []))
         const orphans = found.filter((c) => !ownerAlive(c.Labels[ownerLabel]))
         yield* Effect.forEach(orphans, (c) =>
-          call("remove", () => docker.getContainer(c.Id).remove({ force: true, v: true })).pipe(
+          dockerCall("remove", () => docker.getContainer(c.Id).remove({ force: true, v: true })).pipe(
             Effect.tap(() => Effect.logInfo(`removed sandbox container ${c.Id.slice(0, 12)} left behind by an earlier run`)),
             Effect.ignore
           ), { discard: true })
       })
 
-      const pull = Effect.gen(function*() {
-        yield* Effect.logInfo(`pulling ${settings.image}`)
-        const stream = yield* call("pull", () => docker.pull(settings.image))
-        yield* Effect.async<void, { what: string; error: unknown }>((resume) => {
-          let last = ""
-          docker.modem.followProgress(
-            stream,
-            (error) => resume(error ? Effect.fail({ what: "pull", error }) : Effect.void),
-            (event: { status?: string; id?: string; progress?: string }) => {
-              const line = `${event.id ? `${event.id}: ` : ""}${event.status ?? ""} ${event.progress ?? ""}`.trim()
-              if (line !== last) process.stderr.write(`pull ${settings.image}: ${line}\n`)
-              last = line
-            }
-          )
-        })
-      })
-
-      const ensureImage = call("inspect image", () => docker.getImage(settings.image).inspect()).pipe(
+      const ensureImage = dockerCall("inspect image", () => docker.getImage(settings.image).inspect()).pipe(
         Effect.asVoid,
         Effect.catchAll(() =>
-          pull.pipe(
-            Effect.timeoutFail({ duration: "30 minutes", onTimeout: () => ({ what: "pull", error: new Error("the pull took more than 30 minutes") }) }),
+          pullImage(docker, settings.image).pipe(
+            Effect.timeoutFail({
+              duration: "30 minutes",
+              onTimeout: () => new DockerCallFailed({ operation: "pull", cause: new Error("the pull took more than 30 minutes") })
+            }),
             Effect.mapError((e) =>
             new SandboxUnavailable({
-              reason: `image ${settings.image} is not available locally and could not be pulled (${reasonOf(e.error)}). ` +
-                `Build one without a registry with docker/build-offline-image.sh, or set DOCKER_IMAGE to an image you have (any image with python3)`
+              reason: `image ${settings.image} is not available locally and could not be pulled (${reasonOf(e.cause)}). ` +
+                `Build one without a registry with docker/build-offline-image.sh, or set DOCKER_IMAGE to an image you have (any image with python3)`,
+              cause: e.cause
             })
           ))
         )
       )
 
       const create = (python: string) =>
-        call("create container", () =>
-          docker.createContainer(containerOptions(settings, python, owner))).pipe(
+        dockerCall("create container", (signal) =>
+          docker.createContainer({ ...containerOptions(settings, python, owner), abortSignal: signal })).pipe(
             Effect.mapError(unavailable(`cannot create the sandbox container from ${settings.image}`))
           )
 
       const start = (python: string) =>
         Effect.gen(function*() {
           const container = yield* create(python)
-          const started = yield* call("start", () => container.start()).pipe(Effect.either)
+          const started = yield* dockerCall("start", (signal) => container.start({ abortSignal: signal })).pipe(Effect.either)
           if (started._tag === "Right") return container
-          yield* call("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore)
+          yield* dockerCall("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore)
           return yield* Effect.fail(unavailable(`cannot start the sandbox container from ${settings.image}`)(started.left))
         })
 
       /** /workspace/sessions and /workspace/.packages (shared installs) are open to every session uid, like /tmp. */
       const prepareWorkspace = (container: Docker.Container, python: string) =>
         Effect.gen(function*() {
-          const execution = yield* call("exec", () =>
+          const execution = yield* dockerCall("exec", (signal) =>
             container.exec({
               Cmd: [python, "-c", "import os\nfor d in ('/workspace/sessions', '/workspace/.packages'):\n    os.makedirs(d, exist_ok=True)\n    os.chmod(d, 0o1777)"],
               AttachStdout: true,
-              AttachStderr: true
+              AttachStderr: true,
+              abortSignal: signal
             }))
-          const stream = yield* call("exec start", () => execution.start({ hijack: true, stdin: false }))
+          const stream = yield* dockerCall("exec start", (signal) => execution.start({ hijack: true, stdin: false, abortSignal: signal }))
           yield* Effect.async<void>((resume) => {
             stream.on("end", () => resume(Effect.void))
             stream.on("error", () => resume(Effect.void))
             stream.resume()
+            return Effect.sync(() => stream.destroy())
           })
-          const info = yield* call("exec inspect", () => execution.inspect())
-          if (info.ExitCode !== 0) return yield* Effect.fail({ what: "prepare", error: new Error(`exit code ${info.ExitCode}`) })
+          const info = yield* dockerCall("exec inspect", (signal) => execution.inspect({ abortSignal: signal }))
+          if (info.ExitCode !== 0) {
+            return yield* new DockerCallFailed({ operation: "prepare", cause: new Error(`exit code ${info.ExitCode}`) })
+          }
         }).pipe(Effect.mapError(unavailable("cannot prepare /workspace in the sandbox")))
 
       const launch = Effect.gen(function*() {
@@ -154,7 +139,7 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
             "python"
           ] as const
         yield* prepareWorkspace(container, python).pipe(
-          Effect.tapError(() => call("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore))
+          Effect.tapError(() => dockerCall("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore))
         )
         generation++
         yield* Effect.logInfo(`sandbox container ${container.id.slice(0, 12)} started from ${settings.image}`)
@@ -162,7 +147,7 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
       })
 
       const isRunning = (container: Docker.Container) =>
-        call("inspect", () => container.inspect()).pipe(
+        dockerCall("inspect", (signal) => container.inspect({ abortSignal: signal })).pipe(
           Effect.map((info) => info.State.Running),
           Effect.orElseSucceed(() => false)
         )
@@ -177,7 +162,7 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
       }))
 
       const removeContainer = (c: Current) =>
-        call("remove", () => c.container.remove({ force: true, v: true })).pipe(
+        dockerCall("remove", () => c.container.remove({ force: true, v: true })).pipe(
           Effect.timeout("10 seconds"),
           Effect.tap(() => Effect.logInfo(`sandbox container ${c.container.id.slice(0, 12)} removed`)),
           Effect.ignore
@@ -210,14 +195,14 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
       const exec = (command: ReadonlyArray<string>, options: ExecOptions) =>
         execIn(command, options).pipe(
           Effect.catchTag("ContainerGone", () => execIn(command, options)),
-          Effect.catchTag("ContainerGone", (e) => Effect.fail(new SandboxUnavailable({ reason: e.reason })))
+          Effect.catchTag("ContainerGone", (e) => Effect.fail(new SandboxUnavailable({ reason: e.reason, cause: e.cause })))
         )
 
       const execIn = (command: ReadonlyArray<string>, options: ExecOptions) =>
         Effect.gen(function*() {
           const c = yield* ensureCurrent
           const cmd = command.map((part, i) => (i === 0 && part === "python" ? c.python : part))
-          const created = yield* call("exec", () =>
+          const created = yield* dockerCall("exec", (signal) =>
             c.container.exec({
               Cmd: cmd,
               AttachStdin: true,
@@ -226,20 +211,24 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
               Tty: false,
               User: options.user,
               ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
-              Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)
+              Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+              abortSignal: signal
             })).pipe(Effect.either)
           if (created._tag === "Left") {
             // 404/409: the container was killed or removed behind our back; the next call starts a new one
-            const status = statusOf(created.left.error)
+            const status = statusOf(created.left.cause)
             if (status === 404 || status === 409 || !(yield* isRunning(c.container))) {
               yield* forget(c.generation)
-              return yield* Effect.fail(new ContainerGone({ reason: `the sandbox container stopped and could not be replaced: ${reasonOf(created.left.error)}` }))
+              return yield* Effect.fail(new ContainerGone({
+                reason: `the sandbox container stopped and could not be replaced: ${reasonOf(created.left.cause)}`,
+                cause: created.left.cause
+              }))
             }
-            return yield* Effect.fail(new SandboxUnavailable({ reason: `cannot run in the sandbox: ${reasonOf(created.left.error)}` }))
+            return yield* Effect.fail(unavailable("cannot run in the sandbox")(created.left))
           }
           const execution = created.right
           const duplex = yield* Effect.acquireRelease(
-            call("exec start", () => execution.start({ hijack: true, stdin: true })).pipe(
+            dockerCall("exec start", (signal) => execution.start({ hijack: true, stdin: true, abortSignal: signal })).pipe(
               Effect.mapError(unavailable("cannot run in the sandbox"))
             ),
             (stream) => Effect.sync(() => stream.destroy())
@@ -259,7 +248,7 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
             stdin: duplex,
             stdout,
             stderr,
-            exitCode: call("exec inspect", () => execution.inspect()).pipe(
+            exitCode: dockerCall("exec inspect", (signal) => execution.inspect({ abortSignal: signal })).pipe(
               Effect.map((info) => info.ExitCode),
               Effect.orElseSucceed(() => null)
             )

@@ -19,7 +19,7 @@ const maxDepth = 64
 const fdPath = (fd: number) => `/proc/self/fd/${fd}`
 const errnoOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code ?? String(error)
 
-const ioFailed = (path: string) => (error: unknown) => new HostIoFailed({ path, reason: describeErrno(error) })
+const ioFailed = (path: string) => (error: unknown) => new HostIoFailed({ path, reason: describeErrno(error), cause: error })
 
 const describeErrno = (error: unknown): string => {
   switch (errnoOf(error)) {
@@ -57,7 +57,7 @@ export const HostFilesLive = (roots: { readonly input: string; readonly output: 
     const realRoot = (root: string, variable: string) =>
       Effect.try({
         try: () => Fs.realpathSync(root),
-        catch: (error) => new HostIoFailed({ path: root, reason: `${variable} is not usable: ${describeErrno(error)}` })
+        catch: (error) => new HostIoFailed({ path: root, reason: `${variable} is not usable: ${describeErrno(error)}`, cause: error })
       })
 
     const components = (path: string, root: string): Effect.Effect<ReadonlyArray<string>, PathRefused> =>

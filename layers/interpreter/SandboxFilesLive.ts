@@ -8,15 +8,17 @@ import { pipeline } from "node:stream/promises"
 import * as Tar from "tar-stream"
 import { HostFiles } from "../../services/interpreter/HostFiles.js"
 import { Sandbox } from "../../services/interpreter/Sandbox.js"
-import { type Copied, SandboxFiles, TransferFailed } from "../../services/interpreter/SandboxFiles.js"
+import { SandboxFiles, TransferFailed } from "../../services/interpreter/SandboxFiles.js"
 import { type SessionContext, Sessions } from "../../services/interpreter/Sessions.js"
 import { HostIoFailed, PathRefused, relativeComponents } from "../../src/interpreter/hostPaths.js"
-import { extractTar, listPackages, packTar } from "../../src/interpreter/pythonTools.js"
+import { extractTar, listPackages, packTar } from "../../src/interpreter/pythonPrograms.js"
+import type { Copied } from "../../src/interpreter/transferTypes.js"
 
 /** What a helper may print on stdout / stderr and be kept: enough for JSON answers and errors. */
 const maxAnswerBytes = 4 * 1024 * 1024
 const maxErrorBytes = 16 * 1024
 
+// no cleanup: the stream is a sandbox program's, destroyed when the exec's scope closes
 const collect = (stream: Readable, limit: number) =>
   Effect.async<string>((resume) => {
     let text = ""
@@ -129,7 +131,7 @@ export const SandboxFilesLive = (settings: { readonly maxFile: number }) =>
         }).pipe(
           Effect.flatMap((answer) =>
             Schema.decodeUnknown(Written)(answer.trim()).pipe(
-              Effect.mapError(() => new TransferFailed({ reason: `unexpected answer from the sandbox: ${answer.slice(0, 200)}` }))
+              Effect.mapError((cause) => new TransferFailed({ reason: `unexpected answer from the sandbox: ${answer.slice(0, 200)}`, cause }))
             )
           )
         )
@@ -247,7 +249,7 @@ export const SandboxFilesLive = (settings: { readonly maxFile: number }) =>
               catch: (error) =>
                 error instanceof PathRefused || error instanceof HostIoFailed
                   ? error
-                  : new TransferFailed({ reason: error instanceof Error ? error.message : String(error) })
+                  : new TransferFailed({ reason: error instanceof Error ? error.message : String(error), cause: error })
             })
             const exitCode = yield* helper.exitCode
             const stderr = yield* errorFiber.await.pipe(Effect.map((exit) => (exit._tag === "Success" ? exit.value : "")))
@@ -272,12 +274,12 @@ export const SandboxFilesLive = (settings: { readonly maxFile: number }) =>
           ).pipe(
             Effect.catchTag("UnknownSession", () => Effect.die("no session was asked for")),
             Effect.catchTags({
-              PathRefused: (e) => Effect.fail(new TransferFailed({ reason: e.message })),
-              HostIoFailed: (e) => Effect.fail(new TransferFailed({ reason: e.message }))
+              PathRefused: (e) => Effect.fail(new TransferFailed({ reason: e.message, cause: e })),
+              HostIoFailed: (e) => Effect.fail(new TransferFailed({ reason: e.message, cause: e }))
             })
           )
           return yield* Schema.decodeUnknown(Packages)(answer.trim()).pipe(
-            Effect.mapError(() => new TransferFailed({ reason: "could not read the list of installed packages" }))
+            Effect.mapError((cause) => new TransferFailed({ reason: "could not read the list of installed packages", cause }))
           )
         })
       })

@@ -1,13 +1,18 @@
+// layers/interpreter/: the interpreter's live Layers, <Service>Live.ts, the only interpreter code
+// that touches Docker, host files and HTTP; internal/ holds helpers private to them. src/server.ts
+// wires them.
+//
 // Sessions: an RcMap of sessions (idle TTL, capacity) whose entries own a persistent interpreter.
 // Each session runs as its own uid (base + slot), so sessions cannot touch each other's files or
 // processes, and ending a session can kill every process of that uid.
 import { Cause, Duration, Effect, Exit, Layer, Queue, RcMap, Scope } from "effect"
 import * as Crypto from "node:crypto"
 import { Sandbox, SandboxUnavailable } from "../../services/interpreter/Sandbox.js"
-import { type RunOptions, type RunResult, type SessionContext, SessionLimitReached, Sessions, UnknownSession } from "../../services/interpreter/Sessions.js"
-import { endSession } from "../../src/interpreter/pythonTools.js"
-import type { RunRequest } from "../../src/interpreter/runTypes.js"
-import { InterpreterLost, type PythonInterpreter, type RunOutcome, startInterpreter } from "./internal/pythonInterpreter.js"
+import { type SessionContext, SessionLimitReached, Sessions, UnknownSession } from "../../services/interpreter/Sessions.js"
+import { endSession } from "../../src/interpreter/pythonPrograms.js"
+import type { RunOptions, RunRequest, RunResult } from "../../src/interpreter/runTypes.js"
+import type { InterpreterLost, PythonInterpreter, RunOutcome } from "../../services/interpreter/PythonInterpreter.js"
+import { startInterpreter } from "./internal/pythonInterpreter.js"
 
 export interface SessionSettings {
   readonly sessionTtl: Duration.Duration
@@ -80,6 +85,7 @@ export const SessionsLive = (settings: SessionSettings) =>
           const cleaner = yield* sandbox.exec(["python", "-c", endSession, ...(removeDir ? [session.dir, session.home] : [])], { user: session.user })
           cleaner.stdout.resume()
           cleaner.stderr.resume()
+          // no cleanup: the stream is the cleaner's, destroyed when this scope closes (also on the timeout)
           yield* Effect.async<void>((resume) => {
             cleaner.stdout.once("end", () => resume(Effect.void))
           })
@@ -109,7 +115,8 @@ export const SessionsLive = (settings: SessionSettings) =>
               // a driver that cannot start is a sandbox problem (image, limits), not the user's code
               Effect.fail(
                 new SandboxUnavailable({
-                  reason: `the Python interpreter did not start${lost.exitCode === null ? "" : ` (exit code ${lost.exitCode})`}: ${lost.detail || "no output"}`
+                  reason: `the Python interpreter did not start${lost.exitCode === null ? "" : ` (exit code ${lost.exitCode})`}: ${lost.detail || "no output"}`,
+                  cause: lost
                 })
               ))
           )

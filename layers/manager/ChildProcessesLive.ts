@@ -146,6 +146,7 @@ export const ChildProcessesLive = (runId: string) =>
 
           let startedSince: string | undefined
           const child = yield* Effect.acquireRelease(
+            // no cleanup: an acquire is not interruptible, and spawn answers at once ("spawn" or "error")
             Effect.async<CP.ChildProcess, SpawnFailed>((resume) => {
               let child: CP.ChildProcess
               try {
@@ -157,13 +158,13 @@ export const ChildProcessesLive = (runId: string) =>
                   stdio: ["pipe", "pipe", "pipe"]
                 })
               } catch (error) {
-                return resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: String(error) })))
+                return resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: String(error), cause: error })))
               }
               child.stdin?.on("error", () => {}) // EPIPE when the server closes its stdin: not our problem
               child.once("exit", (code, signal) => Deferred.unsafeDone(exit, Effect.succeed({ code, signal })))
               child.once("spawn", () => resume(Effect.succeed(child)))
               child.once("error", (error) => {
-                if (child.pid === undefined) resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: describeSpawnError(spec, error) })))
+                if (child.pid === undefined) resume(Effect.fail(new SpawnFailed({ server: spec.name, reason: describeSpawnError(spec, error), cause: error })))
               })
             }),
             (child) => stop(spec, child, Deferred.await(exit), marker, startedSince)

@@ -12,14 +12,14 @@ export const ConfigSourceLive = (file: string) =>
   Layer.succeed(ConfigSource, {
     file,
     load: Effect.gen(function*() {
-      const cannotRead = (reason: string) => new ConfigInvalid({ file, problems: [`cannot read the config: ${reason}`] })
+      const cannotRead = (reason: string, cause?: unknown) => new ConfigInvalid({ file, problems: [`cannot read the config: ${reason}`], cause })
       const stat = yield* Effect.tryPromise({
         try: () => Fs.stat(file),
-        catch: (error) => cannotRead((error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error))
+        catch: (error) => cannotRead((error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error), error)
       })
       if (!stat.isFile()) return yield* cannotRead("not a regular file")
       if (stat.size > maxConfigBytes) return yield* cannotRead(`${stat.size} bytes is more than the ${maxConfigBytes} allowed`)
-      const text = yield* Effect.tryPromise({ try: () => Fs.readFile(file, "utf8"), catch: (error) => cannotRead(String(error)) })
+      const text = yield* Effect.tryPromise({ try: () => Fs.readFile(file, "utf8"), catch: (error) => cannotRead(String(error), error) })
       return yield* decodeConfig(file, text, process.env)
     })
   })

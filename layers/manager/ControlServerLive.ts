@@ -2,24 +2,16 @@
 import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
 import * as SocketServer from "@effect/platform/SocketServer"
 import { RpcSerialization, RpcServer } from "@effect/rpc"
-import { Effect, Layer, Schema, Stream } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
+import { SocketUnavailable } from "../../services/manager/ControlSocket.js"
 import { Daemon } from "../../services/manager/Daemon.js"
 import { Supervisor, type TargetError } from "../../services/manager/Supervisor.js"
 import { type LogLine, ManagerRpcs, TooManyStreams } from "../../src/protocol/ManagerRpcs.js"
 import { ControlSocketProtocolLive, maxOpenStreams } from "./ControlSocketProtocolLive.js"
-
-export class SocketUnavailable extends Schema.TaggedError<SocketUnavailable>()("SocketUnavailable", {
-  path: Schema.String,
-  reason: Schema.String
-}) {
-  override get message(): string {
-    return `cannot use control socket ${this.path}: ${this.reason}`
-  }
-}
 
 export interface ControlSocketOptions {
   readonly path: string
@@ -43,9 +35,10 @@ const answers = (path: string) =>
       resume(Effect.succeed(true))
     })
     probe.once("error", () => resume(Effect.succeed(false)))
+    return Effect.sync(() => probe.destroy())
   })
 
-const unavailable = (path: string) => (reason: string) => new SocketUnavailable({ path, reason })
+const unavailable = (path: string) => (reason: string, cause?: unknown) => new SocketUnavailable({ path, reason, cause })
 
 /**
  * Make sure we may listen on `path`: refuse when another daemon answers there or the path is not a
@@ -57,7 +50,7 @@ export const claimSocketPath = (path: string) =>
     const dir = Path.dirname(path)
     if (!Fs.existsSync(dir)) {
       // our private fallback directory (no XDG_RUNTIME_DIR): create it owner-only
-      yield* Effect.try({ try: () => Fs.mkdirSync(dir, { recursive: true, mode: 0o700 }), catch: (e) => fail(`cannot create ${dir}: ${String(e)}`) })
+      yield* Effect.try({ try: () => Fs.mkdirSync(dir, { recursive: true, mode: 0o700 }), catch: (e) => fail(`cannot create ${dir}: ${String(e)}`, e) })
     }
     const stat = Fs.lstatSync(path, { throwIfNoEntry: false })
     if (stat === undefined) return
@@ -66,16 +59,16 @@ export const claimSocketPath = (path: string) =>
       return yield* fail("another mcp-manager is already answering there (stop it first, or pass another --socket)")
     }
     yield* Effect.logInfo(`removing stale socket ${path}`)
-    yield* Effect.try({ try: () => Fs.rmSync(path, { force: true }), catch: (e) => fail(`cannot remove the stale socket: ${String(e)}`) })
+    yield* Effect.try({ try: () => Fs.rmSync(path, { force: true }), catch: (e) => fail(`cannot remove the stale socket: ${String(e)}`, e) })
   })
 
-const groupId = (group: string, fail: (reason: string) => SocketUnavailable) =>
+const groupId = (group: string, fail: (reason: string, cause?: unknown) => SocketUnavailable) =>
   /^\d+$/.test(group)
     ? Effect.succeed(Number(group))
     : Effect.try({
       // getent answers from every NSS source (files, LDAP, ...), not just /etc/group
       try: () => Number(CP.execFileSync("getent", ["group", group], { encoding: "utf8" }).split(":")[2]),
-      catch: () => fail(`unknown group "${group}"`)
+      catch: (e) => fail(`unknown group "${group}"`, e)
     })
 
 /** Listen with umask 0177 so the socket is never, even briefly, connectable by others. */
@@ -88,7 +81,7 @@ const socketServer = ({ group, path }: ControlSocketOptions) =>
         Effect.sync(() => process.umask(0o177)),
         () => NodeSocketServer.make({ path }),
         (previous) => Effect.sync(() => process.umask(previous))
-      ).pipe(Effect.mapError((error) => fail(String(error.cause))))
+      ).pipe(Effect.mapError((error) => fail(String(error.cause), error)))
       if (group !== undefined) {
         const gid = yield* groupId(group, fail)
         yield* Effect.try({
@@ -96,7 +89,7 @@ const socketServer = ({ group, path }: ControlSocketOptions) =>
             Fs.chownSync(path, -1, gid)
             Fs.chmodSync(path, 0o660)
           },
-          catch: (e) => fail(`cannot give group ${group} access: ${String(e)}`)
+          catch: (e) => fail(`cannot give group ${group} access: ${String(e)}`, e)
         })
       }
       yield* Effect.logInfo(`listening on ${path}`)

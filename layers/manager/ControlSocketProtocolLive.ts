@@ -13,7 +13,7 @@ import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import type * as Socket from "@effect/platform/Socket"
 import * as SocketServer from "@effect/platform/SocketServer"
 import { type RpcMessage, RpcSchema, RpcSerialization, RpcServer } from "@effect/rpc"
-import { Data, Effect, Either, Layer, Mailbox, Schema } from "effect"
+import { Effect, Either, Layer, Mailbox, Schema } from "effect"
 import { ManagerRpcs } from "../../src/protocol/ManagerRpcs.js"
 
 /**
@@ -78,7 +78,10 @@ const toEncoded = (message: typeof ClientMessage.Type): RpcMessage.FromClientEnc
 }
 
 /** Why a connection was closed: the client sent something the protocol does not allow. */
-class ProtocolViolation extends Data.TaggedError("ProtocolViolation")<{ readonly reason: string }> {}
+class ProtocolViolation extends Schema.TaggedError<ProtocolViolation>("mcp-manager/ProtocolViolation")("ProtocolViolation", {
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {}
 
 /** Frames of one chunk that were not understood, or the reason none could be. */
 const parseFrames = (
@@ -92,13 +95,14 @@ const parseFrames = (
     return Either.left(new ProtocolViolation({
       reason: error instanceof RpcSerialization.RpcSerializationError
         ? `a line longer than ${error.maxBufferSize} bytes`
-        : "a line that is not JSON"
+        : "a line that is not JSON",
+      cause: error
     }))
   }
   const messages: Array<typeof ClientMessage.Type> = []
   for (const frame of frames) {
     const message = decodeClientMessage(frame)
-    if (Either.isLeft(message)) return Either.left(new ProtocolViolation({ reason: "a frame that is not a control protocol message" }))
+    if (Either.isLeft(message)) return Either.left(new ProtocolViolation({ reason: "a frame that is not a control protocol message", cause: message.left }))
     messages.push(message.right)
   }
   return Either.right(messages)

@@ -58,8 +58,8 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
     Effect.gen(function*() {
       const processes = yield* ProcessTable
       const file = groupRecordFile(options.dir, options.socket)
-      const failed = (reason: unknown) =>
-        new GroupRecordFailed({ file, reason: reason instanceof Error ? reason.message : String(reason) })
+      const failed = (reason: string, cause?: unknown) => new GroupRecordFailed({ file, reason, cause })
+      const ioFailed = (error: unknown) => failed(error instanceof Error ? error.message : String(error), error)
 
       /** Stop what the daemon that wrote `record` left running: only processes that prove to be its own. */
       const stopLeftovers = (record: GroupRecord) =>
@@ -121,13 +121,13 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
 
       const readPrevious = Effect.gen(function*() {
         if (!Fs.existsSync(file)) return Option.none<GroupRecord>()
-        const size = yield* Effect.try({ try: () => Fs.statSync(file).size, catch: failed })
+        const size = yield* Effect.try({ try: () => Fs.statSync(file).size, catch: ioFailed })
         // ours are a few hundred bytes a server
         if (size > maxRecordBytes) return yield* failed(`larger than ${maxRecordBytes} bytes`)
-        const text = yield* Effect.try({ try: () => Fs.readFileSync(file, "utf8"), catch: failed })
+        const text = yield* Effect.try({ try: () => Fs.readFileSync(file, "utf8"), catch: ioFailed })
         return yield* decodeRecord(text).pipe(
           Effect.map(Option.some),
-          Effect.mapError((e) => failed(`not a process group record: ${e.message}`))
+          Effect.mapError((e) => failed(`not a process group record: ${e.message}`, e))
         )
       })
 
@@ -155,7 +155,7 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
           Fs.writeFileSync(temp, encodeRecord({ ...self, groups: [...groups.values()] }), { mode: 0o600 })
           Fs.renameSync(temp, file)
         },
-        catch: failed
+        catch: ioFailed
       })
       let failing = false
       const save = write.pipe(
@@ -175,7 +175,7 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
       // Added before the writer below starts, so it runs after the writer is interrupted.
       yield* Effect.addFinalizer(() =>
         groups.size === 0
-          ? Effect.try({ try: () => Fs.rmSync(file, { force: true }), catch: failed }).pipe(
+          ? Effect.try({ try: () => Fs.rmSync(file, { force: true }), catch: ioFailed }).pipe(
             Effect.catchAll((error) => Effect.logWarning(error.message))
           )
           : save

@@ -1,3 +1,6 @@
+// layers/manager/: the daemon's live Layers, <Service>Live.ts, the only manager code that touches
+// processes, files and sockets; internal/ holds helpers private to them. src/daemon.ts wires them.
+//
 // Supervisor: each server is a fiber in a FiberMap that runs its child (a scoped resource) and
 // restarts it on the restart schedule. Control operations on one server are serialised by its lock.
 import { Clock, DateTime, Duration, Effect, FiberMap, Layer, Schedule, Stream, SubscriptionRef } from "effect"

@@ -28,7 +28,7 @@ const assignments = (notification: ServiceNotification): ReadonlyArray<string> =
 
 const send = (socket: string, args: ReadonlyArray<string>) =>
   Effect.async<void, NotifyFailed>((resume) => {
-    const failed = (reason: string) => resume(Effect.fail(new NotifyFailed({ sent: args.join(" "), reason })))
+    const failed = (reason: string, cause: unknown) => resume(Effect.fail(new NotifyFailed({ sent: args.join(" "), reason, cause })))
     const child = CP.execFile(
       notifyProgram,
       [...args],
@@ -40,9 +40,9 @@ const send = (socket: string, args: ReadonlyArray<string>) =>
       },
       (error, _stdout, stderr) => {
         if (error === null) return resume(Effect.void)
-        if (error.code === "ENOENT") return failed(`${notifyProgram} not found (it comes with systemd)`)
+        if (error.code === "ENOENT") return failed(`${notifyProgram} not found (it comes with systemd)`, error)
         const said = stderr.trim().split("\n")[0]
-        failed(said ? `${notifyProgram}: ${said}` : error.killed ? `${notifyProgram} did not finish in ${notifyTimeoutMillis / 1000}s` : error.message)
+        failed(said ? `${notifyProgram}: ${said}` : error.killed ? `${notifyProgram} did not finish in ${notifyTimeoutMillis / 1000}s` : error.message, error)
       }
     )
     return Effect.sync(() => child.kill("SIGKILL"))

@@ -30,7 +30,7 @@ export interface HostTarget {
   readonly makeDirectory: (name: string) => Effect.Effect<void, PathRefused | HostIoFailed>
 }
 
-export class HostFiles extends Context.Tag("HostFiles")<HostFiles, {
+export class HostFiles extends Context.Tag("mcp-code-interpreter/HostFiles")<HostFiles, {
   readonly inputRoot: string
   readonly outputRoot: string
   /** A file or directory under WORKDIR_IN, at most `maxBytes` in all. */

@@ -3,8 +3,9 @@ import { Context, type Duration, type Effect, Schema, type Scope } from "effect"
 import type { Readable, Writable } from "node:stream"
 
 /** Docker unreachable, the image missing, the container gone: the reason says which and what to do. */
-export class SandboxUnavailable extends Schema.TaggedError<SandboxUnavailable>()("SandboxUnavailable", {
-  reason: Schema.String
+export class SandboxUnavailable extends Schema.TaggedError<SandboxUnavailable>("mcp-code-interpreter/SandboxUnavailable")("SandboxUnavailable", {
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
     return this.reason
@@ -29,7 +30,7 @@ export interface SandboxProcess {
   readonly exitCode: Effect.Effect<number | null>
 }
 
-export class Sandbox extends Context.Tag("Sandbox")<Sandbox, {
+export class Sandbox extends Context.Tag("mcp-code-interpreter/Sandbox")<Sandbox, {
   /** Start the container if there is none (or it died), and return its generation. */
   readonly ensure: Effect.Effect<number, SandboxUnavailable>
   /** Run `command` (argv; `python` is replaced by the image's python3 or python). */

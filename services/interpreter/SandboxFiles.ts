@@ -1,39 +1,23 @@
 // Moving files between the host's work directories and the sandbox, and looking inside it.
 import { Context, type Effect, Schema } from "effect"
 import type { HostIoFailed, PathRefused } from "../../src/interpreter/hostPaths.js"
+import type { Copied, Package } from "../../src/interpreter/transferTypes.js"
 import type { SandboxUnavailable } from "./Sandbox.js"
 import type { UnknownSession } from "./Sessions.js"
 
 /** The sandbox side of a transfer failed: the reason comes from there (missing file, full disk…). */
-export class TransferFailed extends Schema.TaggedError<TransferFailed>()("TransferFailed", {
-  reason: Schema.String
+export class TransferFailed extends Schema.TaggedError<TransferFailed>("mcp-code-interpreter/TransferFailed")("TransferFailed", {
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
     return this.reason
   }
 }
 
-export interface Copied {
-  readonly from: string
-  readonly to: string
-  readonly files: number
-  readonly bytes: number
-  /** Things deliberately left out, e.g. symbolic links coming out of the sandbox. */
-  readonly skipped: ReadonlyArray<string>
-  /** With `asImage`: the copied picture, for the client to show (base64). */
-  readonly image?: { readonly data: string; readonly mimeType: string }
-  /** Why a requested image was not returned. */
-  readonly imageNote?: string
-}
-
-export interface Package {
-  readonly name: string
-  readonly version: string
-}
-
 export type FileError = PathRefused | HostIoFailed | TransferFailed | UnknownSession | SandboxUnavailable
 
-export class SandboxFiles extends Context.Tag("SandboxFiles")<SandboxFiles, {
+export class SandboxFiles extends Context.Tag("mcp-code-interpreter/SandboxFiles")<SandboxFiles, {
   /** WORKDIR_IN/localPath → the sandbox (default: the session's directory, same name). */
   readonly copyIn: (localPath: string, containerPath: string | undefined, sessionId: string | undefined) => Effect.Effect<Copied, FileError>
   /** A sandbox file or directory → WORKDIR_OUT/localPath (default: its own name); `asImage` also returns a PNG, JPEG, GIF, WebP or SVG file's content. */

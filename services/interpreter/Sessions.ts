@@ -1,9 +1,12 @@
+// services/interpreter/: what the code interpreter can do, one Context.Tag per capability with the
+// typed errors it raises; implemented in layers/interpreter/. Sessions (this file) is the heart of it.
+//
 // Python sessions: a directory and a persistent interpreter each, with an idle TTL and a cap.
-import { Context, type Duration, type Effect, Schema } from "effect"
-import type { CellOutput, RunRequest } from "../../src/interpreter/runTypes.js"
+import { Context, type Effect, Schema } from "effect"
+import type { RunOptions, RunRequest, RunResult } from "../../src/interpreter/runTypes.js"
 import type { SandboxUnavailable } from "./Sandbox.js"
 
-export class UnknownSession extends Schema.TaggedError<UnknownSession>()("UnknownSession", {
+export class UnknownSession extends Schema.TaggedError<UnknownSession>("mcp-code-interpreter/UnknownSession")("UnknownSession", {
   sessionId: Schema.String
 }) {
   override get message(): string {
@@ -11,20 +14,12 @@ export class UnknownSession extends Schema.TaggedError<UnknownSession>()("Unknow
   }
 }
 
-export class SessionLimitReached extends Schema.TaggedError<SessionLimitReached>()("SessionLimitReached", {
+export class SessionLimitReached extends Schema.TaggedError<SessionLimitReached>("mcp-code-interpreter/SessionLimitReached")("SessionLimitReached", {
   max: Schema.Int
 }) {
   override get message(): string {
     return `${this.max} sessions are open, the most allowed (PY_EXEC_SESSION_MAX): close one with close_session or wait for an idle one to expire`
   }
-}
-
-export type RunStatus = "ok" | "error" | "timeout" | "crashed"
-
-export interface RunResult extends CellOutput {
-  /** null for a call without session_id (it ran in a temporary session, already deleted). */
-  readonly sessionId: string | null
-  readonly status: RunStatus
 }
 
 /** Where relative container paths of a session resolve, and the user file operations run as. */
@@ -34,13 +29,7 @@ export interface SessionContext {
   readonly user: string
 }
 
-export interface RunOptions {
-  readonly onOutput?: (stream: "stdout" | "stderr", text: string) => Effect.Effect<void>
-  /** Instead of PY_EXEC_TIMEOUT (package installs take longer than code usually does). */
-  readonly timeout?: Duration.Duration
-}
-
-export class Sessions extends Context.Tag("Sessions")<Sessions, {
+export class Sessions extends Context.Tag("mcp-code-interpreter/Sessions")<Sessions, {
   readonly init: Effect.Effect<string, SessionLimitReached | SandboxUnavailable>
   readonly close: (sessionId: string) => Effect.Effect<void, UnknownSession>
   readonly run: (

@@ -3,9 +3,10 @@ import { Context, type Effect, Schema, type Scope } from "effect"
 import type { OutputStream } from "../../src/protocol/ManagerRpcs.js"
 import type { ServerSpec } from "../../src/manager/ServerSpec.js"
 
-export class SpawnFailed extends Schema.TaggedError<SpawnFailed>()("SpawnFailed", {
+export class SpawnFailed extends Schema.TaggedError<SpawnFailed>("mcp-manager/SpawnFailed")("SpawnFailed", {
   server: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
     return `${this.server}: cannot start: ${this.reason}`
@@ -26,7 +27,7 @@ export interface RunningChild {
 /** Receives each line the server writes (already split, bounded in length). */
 export type OutputHandler = (stream: OutputStream, text: string) => Effect.Effect<void>
 
-export class ChildProcesses extends Context.Tag("ChildProcesses")<ChildProcesses, {
+export class ChildProcesses extends Context.Tag("mcp-manager/ChildProcesses")<ChildProcesses, {
   /**
    * Spawn the server in its own process group with stdin held open. Closing the scope stops it:
    * `stopSignal` to the whole group, `stopTimeout`, then SIGKILL; whatever is left of the group

@@ -4,9 +4,10 @@
 import { Context, type Duration, type Effect, Schema } from "effect"
 import type { StopSignal } from "../../src/manager/ServerSpec.js"
 
-export class GroupRecordFailed extends Schema.TaggedError<GroupRecordFailed>()("GroupRecordFailed", {
+export class GroupRecordFailed extends Schema.TaggedError<GroupRecordFailed>("mcp-manager/GroupRecordFailed")("GroupRecordFailed", {
   file: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
     return `process group record ${this.file}: ${this.reason}`
@@ -23,7 +24,7 @@ export interface StartedGroup {
   readonly stopTimeout: Duration.Duration
 }
 
-export class ProcessGroups extends Context.Tag("ProcessGroups")<ProcessGroups, {
+export class ProcessGroups extends Context.Tag("mcp-manager/ProcessGroups")<ProcessGroups, {
   /**
    * Record a group (written within milliseconds, coalesced with other changes; its processes carry
    * the run's marker meanwhile); a failed write is logged, never fatal.

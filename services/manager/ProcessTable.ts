@@ -18,7 +18,7 @@ export interface ProcessQuery {
   readonly startedSince?: string
 }
 
-export class ProcessTable extends Context.Tag("ProcessTable")<ProcessTable, {
+export class ProcessTable extends Context.Tag("mcp-manager/ProcessTable")<ProcessTable, {
   /** Live (not zombie) processes matching any part of the query. */
   readonly find: (query: ProcessQuery) => Effect.Effect<ReadonlyArray<number>>
   /** Send a signal to each pid; processes that are already gone are ignored. */

@@ -2,7 +2,7 @@
 import { Context, type Effect, type Stream } from "effect"
 import type { LogLine, OutputStream } from "../../src/protocol/ManagerRpcs.js"
 
-export class ServerLogs extends Context.Tag("ServerLogs")<ServerLogs, {
+export class ServerLogs extends Context.Tag("mcp-manager/ServerLogs")<ServerLogs, {
   readonly record: (server: string, stream: OutputStream, text: string) => Effect.Effect<void>
   /** The last `lines` lines, then (with `follow`) new lines as they arrive. */
   readonly read: (server: string, options: { readonly lines: number; readonly follow: boolean }) => Stream.Stream<LogLine>

@@ -1,9 +1,10 @@
 // Telling the service manager that runs the daemon (systemd with Type=notify) how it is doing.
 import { Context, type Effect, Schema } from "effect"
 
-export class NotifyFailed extends Schema.TaggedError<NotifyFailed>()("NotifyFailed", {
+export class NotifyFailed extends Schema.TaggedError<NotifyFailed>("mcp-manager/NotifyFailed")("NotifyFailed", {
   sent: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
     return `cannot notify the service manager (${this.sent}): ${this.reason}`
@@ -20,7 +21,7 @@ export interface ServiceNotification {
   readonly status?: string
 }
 
-export class ServiceManager extends Context.Tag("ServiceManager")<ServiceManager, {
+export class ServiceManager extends Context.Tag("mcp-manager/ServiceManager")<ServiceManager, {
   /** False when no service manager listens (not started by systemd): `notify` then does nothing. */
   readonly listening: boolean
   readonly notify: (notification: ServiceNotification) => Effect.Effect<void, NotifyFailed>

@@ -1,3 +1,6 @@
+// services/manager/: what the daemon can do, one Context.Tag per capability with the typed errors
+// it raises; implemented in layers/manager/. Supervisor (this file) is the heart of it.
+//
 // The running set of servers: start, stop, restart, inspect, and apply a new config.
 import { Context, type Effect, type Stream } from "effect"
 import type { AmbiguousServer, BadState, LogLine, ReloadResult, ServerState, ServerStatus, UnknownServer } from "../../src/protocol/ManagerRpcs.js"
@@ -5,7 +8,7 @@ import type { ServerSpec } from "../../src/manager/ServerSpec.js"
 
 export type TargetError = UnknownServer | AmbiguousServer
 
-export class Supervisor extends Context.Tag("Supervisor")<Supervisor, {
+export class Supervisor extends Context.Tag("mcp-manager/Supervisor")<Supervisor, {
   readonly status: Effect.Effect<ReadonlyArray<ServerStatus>>
   /** The state of every server in config order: now, then again after every change (never ends). */
   readonly states: Stream.Stream<ReadonlyArray<ServerState>>

@@ -2,7 +2,7 @@
 // name a file outside it. Symlinks are checked on the opened file itself (layers/interpreter/HostFilesLive.ts).
 import { Either, Schema } from "effect"
 
-export class PathRefused extends Schema.TaggedError<PathRefused>()("PathRefused", {
+export class PathRefused extends Schema.TaggedError<PathRefused>("mcp-code-interpreter/PathRefused")("PathRefused", {
   path: Schema.String,
   reason: Schema.String
 }) {
@@ -11,9 +11,10 @@ export class PathRefused extends Schema.TaggedError<PathRefused>()("PathRefused"
   }
 }
 
-export class HostIoFailed extends Schema.TaggedError<HostIoFailed>()("HostIoFailed", {
+export class HostIoFailed extends Schema.TaggedError<HostIoFailed>("mcp-code-interpreter/HostIoFailed")("HostIoFailed", {
   path: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
     return `${this.path}: ${this.reason}`

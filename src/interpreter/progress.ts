@@ -1,10 +1,7 @@
 // MCP progress notifications for long runs, when the client asks for them with a progress token.
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
-import type { SandboxUnavailable } from "../../services/interpreter/Sandbox.js"
-import type { RunOptions, RunResult, Sessions, UnknownSession } from "../../services/interpreter/Sessions.js"
-
-type RunError = UnknownSession | SandboxUnavailable
+import type { RunOptions } from "./runTypes.js"
 
 /** What a tool handler gets from the SDK that progress reporting needs. */
 export interface HandlerExtra {
@@ -50,7 +47,7 @@ const progressOf = (extra: HandlerExtra) => {
 }
 
 /** Run code with progress reporting when the client asked for it. */
-export const runWithProgress = (extra: HandlerExtra, run: (options: RunOptions) => Effect.Effect<RunResult, RunError, Sessions>) => {
+export const runWithProgress = <A, E, R>(extra: HandlerExtra, run: (options: RunOptions) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
   const progress = progressOf(extra)
   return progress === undefined ? run({}) : progress.ticking(run(progress.options))
 }

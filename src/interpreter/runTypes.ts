@@ -1,5 +1,6 @@
-// What the interpreter driver (pythonDriver.ts) sends and receives, as Schemas.
-import { Schema } from "effect"
+// What the interpreter driver (python/driver.py) sends and receives, as Schemas, and what a run of
+// code gives back to the tools (the Sessions service speaks these types).
+import { type Duration, type Effect, Schema } from "effect"
 
 export type RunRequest =
   | { readonly t: "run"; readonly code: string }
@@ -50,4 +51,19 @@ export interface CellOutput {
   readonly seconds: number
   /** What happened besides the code's own output: timeouts, restarts, lost state. */
   readonly notes: ReadonlyArray<string>
+}
+
+export type RunStatus = "ok" | "error" | "timeout" | "crashed"
+
+/** What a run_code or run_file call produced, as Sessions reports it and the tool shows it. */
+export interface RunResult extends CellOutput {
+  /** null for a call without session_id (it ran in a temporary session, already deleted). */
+  readonly sessionId: string | null
+  readonly status: RunStatus
+}
+
+export interface RunOptions {
+  readonly onOutput?: (stream: "stdout" | "stderr", text: string) => Effect.Effect<void>
+  /** Instead of PY_EXEC_TIMEOUT (package installs take longer than code usually does). */
+  readonly timeout?: Duration.Duration
 }

@@ -3,9 +3,10 @@
 import { Duration, Effect, Either, Schema } from "effect"
 import * as Path from "node:path"
 
-export class SettingsInvalid extends Schema.TaggedError<SettingsInvalid>()("SettingsInvalid", {
+export class SettingsInvalid extends Schema.TaggedError<SettingsInvalid>("mcp-code-interpreter/SettingsInvalid")("SettingsInvalid", {
   variable: Schema.String,
-  problem: Schema.String
+  problem: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
     return `${this.variable}: ${this.problem}`

@@ -1,9 +1,9 @@
 // How tool results look: text for the model, structuredContent matching each tool's outputSchema.
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import * as z from "zod/v4"
-import type { Copied } from "../../services/interpreter/SandboxFiles.js"
-import type { RunResult } from "../../services/interpreter/Sessions.js"
+import type { RunResult } from "./runTypes.js"
+import type { Copied, Package } from "./transferTypes.js"
 
 export const text = (t: string) => ({ type: "text" as const, text: t })
 
@@ -86,3 +86,31 @@ export const copyResult = (sessionId: string | undefined, c: Copied): CallToolRe
     { session_id: sessionId ?? null, from: c.from, to: c.to, files: c.files, bytes: c.bytes, skipped: [...c.skipped] }
   )
 
+
+/** cp_out's copy, with the picture asked for (or why there is none) after the summary. */
+export const copyOutResult = (sessionId: string | undefined, c: Copied): CallToolResult => {
+  const result = copyResult(sessionId, c)
+  return {
+    ...result,
+    content: [
+      ...result.content,
+      ...(c.image ? [{ type: "image" as const, data: c.image.data, mimeType: c.image.mimeType }] : []),
+      ...(c.imageNote ? [text(c.imageNote)] : [])
+    ]
+  }
+}
+
+export const sessionStarted = (id: string, idleTimeout: Duration.Duration): CallToolResult =>
+  ok(`session ${id} started (directory /workspace/sessions/${id})`, {
+    session_id: id,
+    directory: `/workspace/sessions/${id}`,
+    idle_timeout_seconds: Duration.toSeconds(idleTimeout)
+  })
+
+export const sessionClosed = (id: string): CallToolResult => ok(`session ${id} closed`, { session_id: id, closed: true })
+
+export const packagesResult = (packages: ReadonlyArray<Package>): CallToolResult =>
+  ok(packages.map((p) => `${p.name}==${p.version}`).join("\n") || "(no packages)", { packages: [...packages], count: packages.length })
+
+export const sandboxReset = (closed: number): CallToolResult =>
+  ok(`sandbox reset: ${closed} session(s) closed; the next call starts a new container`, { sessions_closed: closed })

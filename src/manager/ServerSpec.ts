@@ -1,3 +1,7 @@
+// src/manager/: the supervisor's domain, pure (no I/O): the two config formats (config/) decode
+// into ServerSpec (this file); restartSchedule says when a server starts again; statusTable and
+// socketPath serve mcpctl too.
+//
 // The normalised description of one supervised server. Both config formats decode into this.
 import { Duration, Schema } from "effect"
 

@@ -1,17 +1,17 @@
 // When to start a server again after it ended.
-import { Data, Duration, Effect, Schedule, ScheduleDecision, ScheduleInterval } from "effect"
-import type { SpawnFailed } from "../../services/manager/ChildProcesses.js"
+import { Duration, Effect, Schedule, ScheduleDecision, ScheduleInterval, Schema } from "effect"
 import type { Backoff, RestartPolicy } from "./ServerSpec.js"
 
 /** One run of a server ended (its main process exited). */
-export class ServerExited extends Data.TaggedError("ServerExited")<{
-  readonly pid: number
-  readonly code: number | null
-  readonly signal: string | null
-  readonly uptime: Duration.Duration
-}> {}
+export class ServerExited extends Schema.TaggedError<ServerExited>("mcp-manager/ServerExited")("ServerExited", {
+  pid: Schema.Number,
+  code: Schema.NullOr(Schema.Number),
+  signal: Schema.NullOr(Schema.String),
+  uptime: Schema.DurationFromSelf
+}) {}
 
-export type RunEnded = ServerExited | SpawnFailed
+/** A run ended: its process exited, or it never started (services/manager/ChildProcesses.ts' SpawnFailed, by shape). */
+export type RunEnded = ServerExited | { readonly _tag: "SpawnFailed"; readonly reason: string }
 
 const failed = (end: RunEnded) => end._tag === "SpawnFailed" || end.signal !== null || end.code !== 0
 

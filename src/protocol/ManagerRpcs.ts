@@ -1,3 +1,6 @@
+// src/protocol/: what the daemon and its clients (mcpctl, the interpreter's manager tools) share,
+// pure: the RPC group and its Schemas and errors (this file), and the package version.
+//
 // The control protocol between mcp-manager and its clients (mcpctl, the code interpreter's
 // manager tools). @effect/rpc frames it as newline-delimited JSON over a Unix domain socket.
 import { Rpc, RpcGroup } from "@effect/rpc"
@@ -67,7 +70,7 @@ export class ReloadResult extends Schema.Class<ReloadResult>("ReloadResult")({
   skipped: Schema.Array(Schema.String)
 }) {}
 
-export class UnknownServer extends Schema.TaggedError<UnknownServer>()("UnknownServer", {
+export class UnknownServer extends Schema.TaggedError<UnknownServer>("mcp-manager/UnknownServer")("UnknownServer", {
   target: Schema.String,
   known: Schema.Array(Schema.String)
 }) {
@@ -77,7 +80,7 @@ export class UnknownServer extends Schema.TaggedError<UnknownServer>()("UnknownS
   }
 }
 
-export class AmbiguousServer extends Schema.TaggedError<AmbiguousServer>()("AmbiguousServer", {
+export class AmbiguousServer extends Schema.TaggedError<AmbiguousServer>("mcp-manager/AmbiguousServer")("AmbiguousServer", {
   target: Schema.String,
   candidates: Schema.Array(Schema.String)
 }) {
@@ -86,7 +89,7 @@ export class AmbiguousServer extends Schema.TaggedError<AmbiguousServer>()("Ambi
   }
 }
 
-export class BadState extends Schema.TaggedError<BadState>()("BadState", {
+export class BadState extends Schema.TaggedError<BadState>("mcp-manager/BadState")("BadState", {
   name: Schema.String,
   state: ServerState,
   action: Schema.String
@@ -97,7 +100,7 @@ export class BadState extends Schema.TaggedError<BadState>()("BadState", {
 }
 
 /** A connection asked for one more log stream than it may have open at once. */
-export class TooManyStreams extends Schema.TaggedError<TooManyStreams>()("TooManyStreams", {
+export class TooManyStreams extends Schema.TaggedError<TooManyStreams>("mcp-manager/TooManyStreams")("TooManyStreams", {
   limit: Schema.Int
 }) {
   override get message(): string {

@@ -6,15 +6,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
 import { Effect, Either, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
-
-export class HttpListenFailed extends Schema.TaggedError<HttpListenFailed>()("HttpListenFailed", {
-  address: Schema.String,
-  reason: Schema.String
-}) {
-  override get message(): string {
-    return `cannot listen on ${this.address}: ${this.reason}`
-  }
-}
+import { HttpListenFailed } from "../../../services/interpreter/McpTransport.js"
 
 /** Serve one client on stdin/stdout; completes when the client closes stdin. */
 export const serveStdio = (makeServer: () => McpServer) =>
@@ -117,8 +109,9 @@ export const serveHttp = (makeServer: () => McpServer, options: { readonly host:
     })
     http.requestTimeout = 0 // a long run_code call keeps its request open
     yield* Effect.acquireRelease(
+      // no cleanup: an acquire is not interruptible, and listen answers at once ("listening" or "error")
       Effect.async<void, HttpListenFailed>((resume) => {
-        http.once("error", (error) => resume(Effect.fail(new HttpListenFailed({ address: `${options.host}:${options.port}`, reason: error.message }))))
+        http.once("error", (error) => resume(Effect.fail(new HttpListenFailed({ address: `${options.host}:${options.port}`, reason: error.message, cause: error }))))
         http.listen(options.port, options.host, () => resume(Effect.void))
       }),
       () =>

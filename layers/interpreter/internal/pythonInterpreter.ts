@@ -1,27 +1,10 @@
-// One persistent Python interpreter (the driver in src/interpreter/pythonDriver.ts) running in the
+// One persistent Python interpreter (the driver in src/interpreter/python/driver.py) running in the
 // sandbox: send it code, collect its output events, interrupt it on timeout or cancellation.
-import { Data, Duration, Effect, Either, Queue, Schema } from "effect"
+import { Duration, Effect, Either, Queue, Schema } from "effect"
+import { InterpreterLost, type PythonInterpreter, type RunOptions, type RunOutcome } from "../../../services/interpreter/PythonInterpreter.js"
 import { Sandbox } from "../../../services/interpreter/Sandbox.js"
-import { pythonDriver } from "../../../src/interpreter/pythonDriver.js"
-import { type CellOutput, DriverEvent, type RunRequest } from "../../../src/interpreter/runTypes.js"
-
-/** The interpreter process is gone (it exited, was killed, or its container died). */
-export class InterpreterLost extends Data.TaggedError("InterpreterLost")<{
-  readonly exitCode: number | null
-  /** What the interpreter wrote on its own stderr last (Python's fatal errors land there). */
-  readonly detail: string
-}> {}
-
-export interface RunOutcome extends CellOutput {
-  /** True when the run was stopped by a KeyboardInterrupt we sent (timeout or cancellation). */
-  readonly interrupted: boolean
-}
-
-export interface RunOptions {
-  readonly cap: number
-  readonly timeout: Duration.Duration
-  readonly onOutput?: (stream: "stdout" | "stderr", text: string) => Effect.Effect<void>
-}
+import { pythonDriver } from "../../../src/interpreter/pythonPrograms.js"
+import { DriverEvent, type RunRequest } from "../../../src/interpreter/runTypes.js"
 
 /** Time an interrupted run gets to unwind (its KeyboardInterrupt) before the interpreter is killed. */
 const interruptGrace = Duration.seconds(3)
@@ -42,13 +25,6 @@ export interface InterpreterSpec {
   readonly user: string
   readonly home: string
   readonly procs: number
-}
-
-export interface PythonInterpreter {
-  readonly generation: number
-  readonly pid: number
-  readonly python: string
-  readonly run: (request: RunRequest, options: RunOptions) => Effect.Effect<RunOutcome, InterpreterLost>
 }
 
 export const startInterpreter = (spec: InterpreterSpec) =>

@@ -1,39 +1,34 @@
-// The program each session's persistent Python interpreter runs inside the sandbox container.
-// It is passed with `python3 -c`, so the image needs nothing but Python (3.8+, standard library).
-//
-// Channel (newline-delimited JSON): requests arrive on stdin; events leave on the original stdout.
-// During a run, file descriptors 1 and 2 are pipes read by two threads, so output of the code, of
-// C extensions and of subprocesses is all captured, per stream, and forwarded while it arrives.
-//   in:  {"t":"run","id":"1","code":"...","cap":100000}   {"t":"file","id":"2","path":"x.py","cap":...}
-//        {"t":"interrupt"}
-//   out: {"t":"ready","pid":12,"python":"3.11.2"}
-//        {"t":"out","id":"1","s":"stdout","d":"text"}   (the first `cap` bytes of each stream)
-//        {"t":"done","id":"1","error":null|{type,message,traceback},"value":null|"repr",
-//         "seconds":0.01,"cut":{"stdout":0,"stderr":0},"tail":{"stdout":"","stderr":""}}
-export const pythonDriver = String.raw`
-import ast, codecs, json, linecache, os, queue, resource, runpy, select, signal, sys, threading, time, traceback
+"""The program each session's persistent Python interpreter runs inside the sandbox container.
 
-session_dir, nproc = sys.argv[1], int(sys.argv[2])
-os.makedirs(session_dir, mode=0o700, exist_ok=True)
-os.chdir(session_dir)
-sys.path.insert(0, session_dir)
-# where install_packages puts packages: the session's own, then the ones shared by all sessions
-sys.path[1:1] = [os.path.join(session_dir, ".packages"), "/workspace/.packages"]
-try:
-    os.setsid()  # one process group per session: it can be killed as a whole
-except OSError:
-    pass
-if nproc > 0:
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+Passed with `python -u -c <notebook.py + this file> SESSION_DIR NPROC` (python -c takes one
+program, so notebook.py goes first in the same string), so the image needs nothing but Python
+(3.8+, standard library). Importing it (the unit tests) starts nothing: main() runs only as
+__main__.
 
-driver_pid = os.getpid()
-channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-requests_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
-null = os.open(os.devnull, os.O_RDONLY)
-os.dup2(null, 0)  # input() in user code sees EOF instead of our requests
-os.close(null)
-sys.stdin = open(os.devnull)
+Channel (newline-delimited JSON): requests arrive on stdin; events leave on the original stdout.
+During a run, file descriptors 1 and 2 are pipes read by one thread, so output of the code, of
+C extensions and of subprocesses is all captured, per stream, and forwarded while it arrives.
+  in:  {"t":"run","id":"1","code":"...","cap":100000}   {"t":"file","id":"2","path":"x.py","cap":...}
+       {"t":"interrupt"}
+  out: {"t":"ready","pid":12,"python":"3.11.2"}
+       {"t":"out","id":"1","s":"stdout","d":"text"}   (the first `cap` bytes of each stream)
+       {"t":"done","id":"1","error":null|{type,message,traceback},"value":null|"repr",
+        "seconds":0.01,"cut":{"stdout":0,"stderr":0},"tail":{"stdout":"","stderr":""}}
+"""
+import codecs, json, os, queue, resource, runpy, select, signal, sys, threading, time
+
+if __name__ != "__main__":
+    # imported on its own (the unit tests); in the sandbox notebook.py's names are already here
+    from notebook import capture_figures, describe, figure_notes, figures, run_cell
+
+# Set by main(); module-level so the threads and the signal handler reach them.
+nproc = 0
+driver_pid = None
+channel = None
 send_lock = threading.Lock()
+running = False
+work = queue.Queue()
+pump = None
 
 def send(event):
     if os.getpid() != driver_pid:
@@ -43,16 +38,11 @@ def send(event):
         channel.write(line)
         channel.flush()
 
-running = False
-
 def on_sigint(signum, frame):
     if running:
         raise KeyboardInterrupt
-signal.signal(signal.SIGINT, on_sigint)
 
-work = queue.Queue()
-
-def read_requests():
+def read_requests(requests_in):
     for line in requests_in:
         request = json.loads(line)
         if request.get("t") == "interrupt":
@@ -61,7 +51,6 @@ def read_requests():
         else:
             work.put(request)
     work.put(None)
-threading.Thread(target=read_requests, daemon=True).start()
 
 class Capture:
     """One stream of one run: the first cap bytes are sent as they come, a bounded tail is kept."""
@@ -154,129 +143,17 @@ class Pump(threading.Thread):
                 if capture is not None:
                     self.flush_now(capture)
                     self.captures.pop(fd).closed.set()
-pump = Pump()
-pump.start()
-
-namespace = {"__name__": "__main__", "__builtins__": __builtins__}
 
 # matplotlib: a backend of our own whose show() hands the figures to the run instead of a window.
-# It lives in the session's home (on the Python path), so subprocesses importing it just get Agg.
-backend_dir = os.path.join(os.environ.get("HOME", "/tmp"), ".mcp-python")
-os.makedirs(backend_dir, exist_ok=True)
-with open(os.path.join(backend_dir, "mcp_inline.py"), "w") as backend:
-    backend.write(
-        "from matplotlib.backends.backend_agg import FigureCanvasAgg as FigureCanvas\n"
-        "from matplotlib.backend_bases import FigureManagerBase as FigureManager\n"
-        "def show(*args, **kwargs):\n"
-        "    import sys\n"
-        "    driver = sys.modules.get('__main__')\n"
-        "    if hasattr(driver, 'capture_figures'):\n"
-        "        driver.capture_figures()\n"
-    )
-sys.path.insert(1, backend_dir)
-os.environ["PYTHONPATH"] = backend_dir + os.pathsep + os.environ.get("PYTHONPATH", "")
-os.environ["MPLBACKEND"] = "module://mcp_inline"
-
-MAX_FIGURES = 20
-MAX_FIGURE_BYTES = 4 * 1024 * 1024
-figures, figure_notes = [], []
-
-def capture_figures():
-    """Every open figure, in order, as PNG; then they are closed (like a notebook's inline display)."""
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is None:
-        return
-    import base64, io
-    for number in pyplot.get_fignums():
-        figure = pyplot.figure(number)
-        if len(figures) >= MAX_FIGURES:
-            figure_notes.append("more than %d figures: the rest were not returned" % MAX_FIGURES)
-            break
-        buffer = io.BytesIO()
-        try:
-            figure.savefig(buffer, format="png", bbox_inches="tight")
-        except Exception as error:
-            figure_notes.append("figure %d could not be rendered: %s" % (number, error))
-            continue
-        data = buffer.getvalue()
-        if len(data) > MAX_FIGURE_BYTES:
-            figure_notes.append("figure %d is %d bytes as PNG, more than %d: not returned (save it and use cp_out)" % (number, len(data), MAX_FIGURE_BYTES))
-            continue
-        figures.append(base64.b64encode(data).decode("ascii"))
-    pyplot.close("all")
-
-MAX_ROWS, MAX_COLUMNS, MAX_CELL, MAX_VALUE = 20, 10, 60, 20000
-
-def markdown_table(frame):
-    """A DataFrame as a compact markdown table: at most 20 rows and 10 columns, the middle elided."""
-    rows, columns = frame.shape
-    if rows > MAX_ROWS:
-        frame = frame.iloc[list(range(MAX_ROWS // 2)) + list(range(rows - MAX_ROWS // 2, rows))]
-    if columns > MAX_COLUMNS:
-        frame = frame.iloc[:, list(range(MAX_COLUMNS // 2)) + list(range(columns - MAX_COLUMNS // 2, columns))]
-    def cell(value):
-        text = str(value).replace("|", "\\|").replace("\n", " ")
-        return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "\u2026"
-    names = [cell(c) for c in frame.columns]
-    index_name = cell(frame.index.name) if frame.index.name is not None else ""
-    if columns > MAX_COLUMNS:
-        names.insert(MAX_COLUMNS // 2, "\u2026")
-    lines = ["| " + " | ".join([index_name] + names) + " |", "|" + "---|" * (len(names) + 1)]
-    for position, (label, row) in enumerate(frame.iterrows()):
-        if rows > MAX_ROWS and position == MAX_ROWS // 2:
-            lines.append("| " + " | ".join(["\u2026"] * (len(names) + 1)) + " |")
-        values = [cell(v) for v in row.tolist()]
-        if columns > MAX_COLUMNS:
-            values.insert(MAX_COLUMNS // 2, "\u2026")
-        lines.append("| " + " | ".join([cell(label)] + values) + " |")
-    lines.append("")
-    lines.append("[%d rows x %d columns]" % (rows, columns))
-    return "\n".join(lines)
-
-def display(value):
-    """How a notebook shows a cell's value: DataFrames (and Series) as tables, the rest as repr."""
-    kind = type(value)
-    if kind.__module__.startswith("pandas"):
-        try:
-            if hasattr(value, "to_frame") and not hasattr(value, "columns"):
-                value = value.to_frame()
-            if hasattr(value, "iterrows"):
-                return markdown_table(value), "table"
-        except Exception:
-            pass
-    text = repr(value)
-    if len(text) > MAX_VALUE:
-        text = text[:MAX_VALUE] + "... [%d characters cut]" % (len(text) - MAX_VALUE)
-    return text, "repr"
-
-cells = 0
-
-def run_cell(code):
-    """Like a notebook cell: the value of a final expression is returned (as repr)."""
-    global cells
-    cells += 1
-    name = "<cell %d>" % cells
-    # tracebacks show the cell's source lines, as for a file
-    linecache.cache[name] = (len(code), None, code.splitlines(True), name)
-    linecache.cache.pop("<cell %d>" % (cells - 1000), None)  # bounded
-    tree = ast.parse(code, name, "exec")
-    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    if last is not None:
-        tree.body.pop()
-    exec(compile(tree, name, "exec"), namespace)
-    if last is not None:
-        value = eval(compile(ast.Expression(last.value), name, "eval"), namespace)
-        if value is not None:
-            return display(value)
-    return None
-
-def describe(error):
-    # drop the driver's own frames (-c code is "<string>") and runpy's: show the user's code only
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if f.filename != "<string>" and not f.filename.endswith("runpy.py")]
-    lines = (["Traceback (most recent call last):\n"] + traceback.format_list(frames)) if frames else []
-    lines += traceback.format_exception_only(type(error), error)
-    return {"type": type(error).__name__, "message": str(error), "traceback": "".join(lines)}
+INLINE_BACKEND = (
+    "from matplotlib.backends.backend_agg import FigureCanvasAgg as FigureCanvas\n"
+    "from matplotlib.backend_bases import FigureManagerBase as FigureManager\n"
+    "def show(*args, **kwargs):\n"
+    "    import sys\n"
+    "    driver = sys.modules.get('__main__')\n"
+    "    if hasattr(driver, 'capture_figures'):\n"
+    "        driver.capture_figures()\n"
+)
 
 def stray_processes():
     """Processes of this session's uid other than the driver (the sandbox shows only its own)."""
@@ -358,13 +235,51 @@ def handle(request):
           "notes": notes, "figures": list(figures),
           "cut": {"stdout": out_cut, "stderr": err_cut}, "tail": {"stdout": out_tail, "stderr": err_tail}})
 
-send({"t": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
-while True:
-    request = work.get()
-    if request is None:
-        break
+def main(argv):
+    global nproc, driver_pid, channel, pump
+    session_dir, nproc = argv[0], int(argv[1])
+    os.makedirs(session_dir, mode=0o700, exist_ok=True)
+    os.chdir(session_dir)
+    sys.path.insert(0, session_dir)
+    # where install_packages puts packages: the session's own, then the ones shared by all sessions
+    sys.path[1:1] = [os.path.join(session_dir, ".packages"), "/workspace/.packages"]
     try:
-        handle(request)
-    except KeyboardInterrupt:
+        os.setsid()  # one process group per session: it can be killed as a whole
+    except OSError:
         pass
-`
+    if nproc > 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+    driver_pid = os.getpid()
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    requests_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # input() in user code sees EOF instead of our requests
+    os.close(null)
+    sys.stdin = open(os.devnull)
+    signal.signal(signal.SIGINT, on_sigint)
+    threading.Thread(target=read_requests, args=(requests_in,), daemon=True).start()
+    pump = Pump()
+    pump.start()
+
+    # The backend lives in the session's home (on the Python path), so subprocesses importing it just get Agg.
+    backend_dir = os.path.join(os.environ.get("HOME", "/tmp"), ".mcp-python")
+    os.makedirs(backend_dir, exist_ok=True)
+    with open(os.path.join(backend_dir, "mcp_inline.py"), "w") as backend:
+        backend.write(INLINE_BACKEND)
+    sys.path.insert(1, backend_dir)
+    os.environ["PYTHONPATH"] = backend_dir + os.pathsep + os.environ.get("PYTHONPATH", "")
+    os.environ["MPLBACKEND"] = "module://mcp_inline"
+
+    send({"t": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
+    while True:
+        request = work.get()
+        if request is None:
+            break
+        try:
+            handle(request)
+        except KeyboardInterrupt:
+            pass
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
