@@ -2,10 +2,11 @@
 import { Effect, Layer } from "effect"
 import { McpTransport } from "../../services/interpreter/McpTransport.js"
 import { ToolServer } from "../../services/interpreter/ToolServer.js"
+import type { HttpGuard } from "../../services/shared/HttpAccess.js"
 import { serveHttp, serveStdio } from "./internal/mcpTransports.js"
 
-/** stdio, or http://host:port/mcp when `http` is given. */
-export const McpTransportLive = (http: { readonly host: string; readonly port: number } | undefined) =>
+/** stdio, or http://host:port/mcp, behind `guard`, when `http` is given. */
+export const McpTransportLive = (http: { readonly host: string; readonly port: number; readonly guard: HttpGuard } | undefined) =>
   Layer.effect(
     McpTransport,
     Effect.map(ToolServer, (tools) => ({

@@ -7,6 +7,8 @@ import { Effect, Either, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import { HttpListenFailed } from "../../../services/interpreter/McpTransport.js"
+import type { HttpGuard } from "../../../services/shared/HttpAccess.js"
+import { hostPort } from "../../../src/shared/httpAccess.js"
 
 /** Serve one client on stdin/stdout; completes when the client closes stdin. */
 export const serveStdio = (makeServer: () => McpServer) =>
@@ -30,32 +32,10 @@ export const serveStdio = (makeServer: () => McpServer) =>
     yield* Effect.logInfo("stdin closed: shutting down")
   })
 
-/** Largest request body accepted (edit_file content is the big one). */
-const maxBodyBytes = 64 * 1024 * 1024
 /** Concurrent MCP sessions over HTTP; beyond this, new clients get 503. */
 const maxHttpSessions = 256
 
 const decodeBody = Schema.decodeUnknownEither(Schema.parseJson(Schema.Unknown))
-
-const readBody = (request: Http.IncomingMessage) =>
-  new Promise<Either.Either<unknown, string>>((resolve) => {
-    const chunks: Array<Buffer> = []
-    let size = 0
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length
-      if (size > maxBodyBytes) {
-        resolve(Either.left(`request body larger than ${maxBodyBytes} bytes`))
-        request.destroy()
-      } else {
-        chunks.push(chunk)
-      }
-    })
-    request.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8")
-      resolve(text === "" ? Either.right(undefined) : Either.mapLeft(decodeBody(text), () => "the request body is not JSON"))
-    })
-    request.on("error", (error) => resolve(Either.left(error.message)))
-  })
 
 const sendJsonError = (response: Http.ServerResponse, status: number, message: string) => {
   response.writeHead(status, { "content-type": "application/json" })
@@ -63,18 +43,24 @@ const sendJsonError = (response: Http.ServerResponse, status: number, message: s
 }
 
 /**
- * Streamable HTTP on http://host:port/mcp, one MCP session (and McpServer) per client. Host
- * headers are checked against the listening address (DNS rebinding protection).
+ * Streamable HTTP on http://host:port/mcp, one MCP session (and McpServer) per client. Every
+ * request, on any path, passes the guard first (Host, Origin, token, body size).
  */
-export const serveHttp = (makeServer: () => McpServer, options: { readonly host: string; readonly port: number }) =>
+export const serveHttp = (
+  makeServer: () => McpServer,
+  options: { readonly host: string; readonly port: number; readonly guard: HttpGuard }
+) =>
   Effect.gen(function*() {
     const sessions = new Map<string, { readonly transport: StreamableHTTPServerTransport; readonly server: McpServer }>()
-    const allowedHosts = [`${options.host}:${options.port}`, `localhost:${options.port}`, `127.0.0.1:${options.port}`]
 
+    /** A request the guard admitted. */
     const handle = async (request: Http.IncomingMessage, response: Http.ServerResponse) => {
       const url = new URL(request.url ?? "/", "http://localhost")
       if (url.pathname !== "/mcp") return sendJsonError(response, 404, "not found: the MCP endpoint is /mcp")
-      const body = request.method === "POST" ? await readBody(request) : Either.right(undefined)
+      const raw = request.method === "POST" ? await options.guard.readBody(request, response) : Buffer.alloc(0)
+      if (raw === undefined) return // refused (413) or the client went away
+      const text = raw.toString("utf8")
+      const body = text === "" ? Either.right(undefined) : Either.mapLeft(decodeBody(text), () => "the request body is not JSON")
       if (Either.isLeft(body)) return sendJsonError(response, 400, body.left)
       const sessionHeader = request.headers["mcp-session-id"]
       const sessionId = Array.isArray(sessionHeader) ? sessionHeader[0] : sessionHeader
@@ -88,8 +74,6 @@ export const serveHttp = (makeServer: () => McpServer, options: { readonly host:
       const server = makeServer()
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => Crypto.randomUUID(),
-        enableDnsRebindingProtection: true,
-        allowedHosts,
         onsessioninitialized: (id) => {
           sessions.set(id, { transport, server })
         }
@@ -102,10 +86,18 @@ export const serveHttp = (makeServer: () => McpServer, options: { readonly host:
       await transport.handleRequest(request, response, body.right)
     }
 
-    const http = Http.createServer((request, response) => {
+    const serve = (request: Http.IncomingMessage, response: Http.ServerResponse) =>
       handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) sendJsonError(response, 500, error instanceof Error ? error.message : String(error))
       })
+    const http = Http.createServer((request, response) => {
+      if (options.guard.admit(request, response)) void serve(request, response)
+    })
+    // "Expect: 100-continue": a refused client is told so before it sends its body
+    http.on("checkContinue", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+      if (!options.guard.admit(request, response)) return
+      response.writeContinue()
+      void serve(request, response)
     })
     http.requestTimeout = 0 // a long run_code call keeps its request open
     yield* Effect.acquireRelease(
@@ -124,7 +116,6 @@ export const serveHttp = (makeServer: () => McpServer, options: { readonly host:
     )
     const address = http.address()
     const port = typeof address === "object" && address !== null ? address.port : options.port
-    allowedHosts.push(`${options.host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`) // when port 0 picked one
-    yield* Effect.logInfo(`serving MCP over Streamable HTTP on http://${options.host}:${port}/mcp`)
+    yield* Effect.logInfo(`serving MCP over Streamable HTTP on http://${hostPort(options.host, port)}/mcp`)
     return yield* Effect.never
   })
