@@ -5,6 +5,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
 import { Schema } from "effect"
 import * as z from "zod/v4"
 import { ServerStatus } from "../protocol/ManagerRpcs.js"
+import { strictArguments } from "./toolArguments.js"
 import { ok, toolError } from "./toolResults.js"
 
 const encodeStatuses = Schema.encodeSync(Schema.Array(ServerStatus))
@@ -14,14 +15,14 @@ export const managerTools = (socket: string) => ({
   manager_status: {
     title: "Status of the managed MCP servers",
     description: `Show the MCP servers run by mcp-manager on this host (socket ${socket}): state, pid, uptime, restarts, last exit.`,
-    inputSchema: {},
+    inputSchema: strictArguments({}),
     outputSchema: { servers: z.array(z.record(z.string(), z.unknown())) },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
   },
   manager_restart: {
     title: "Restart a managed MCP server",
     description: "Restart one MCP server run by mcp-manager (its whole process group), by name or by its command as written in the config.",
-    inputSchema: { name: z.string().min(1).max(4096).describe("Server name (see manager_status)") },
+    inputSchema: strictArguments({ name: z.string().min(1).max(4096).describe("Server name (see manager_status)") }),
     outputSchema: { server: z.record(z.string(), z.unknown()) },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
   }

@@ -1,4 +1,4 @@
-// src/interpreter/: the code interpreter's domain, pure: its settings, the tools (this file) and
+// src/interpreter/: the code interpreter's domain, pure: its settings, the tools (this file), their arguments and
 // their results, the host path rules, and python/, the programs that run inside the sandbox.
 //
 // The MCP tools of mcp-code-interpreter as a client sees them: name, title, description, input and
@@ -7,6 +7,7 @@
 import { Duration } from "effect"
 import * as z from "zod/v4"
 import type { Settings } from "./settings.js"
+import { strictArguments } from "./toolArguments.js"
 import { copyOutput, runOutput, sessionIdArg } from "./toolResults.js"
 
 /** A pip requirement: a name with optional extras and version constraints, never an option. */
@@ -31,14 +32,14 @@ export const interpreterTools = (settings: Settings) => {
         `variables, imports and files then persist between calls, like notebook cells. The session's directory ` +
         `/workspace/sessions/<id> is its working directory. Sessions end after ${ttl} without use, or with close_session; ` +
         `at most ${settings.sessionMax} can be open.`,
-      inputSchema: {},
+      inputSchema: strictArguments({}),
       outputSchema: { session_id: z.string(), directory: z.string(), idle_timeout_seconds: z.number() },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
     },
     close_session: {
       title: "Close a Python session",
       description: "End a session now: its interpreter, its processes and its directory are removed.",
-      inputSchema: { session_id: z.string().min(1).max(64).describe("The session to close") },
+      inputSchema: strictArguments({ session_id: z.string().min(1).max(64).describe("The session to close") }),
       outputSchema: { session_id: z.string(), closed: z.boolean() },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
     },
@@ -50,7 +51,7 @@ export const interpreterTools = (settings: Settings) => {
         `The value of a final expression is returned like a notebook cell's. stdout and stderr are captured separately ` +
         `(each up to ${outputCap}; beyond that the middle is cut and the end kept). Exceptions return the traceback as an ` +
         `error. A call that runs longer than ${timeout} is interrupted with KeyboardInterrupt.`,
-      inputSchema: { code: z.string().max(1_000_000).describe("Python source to execute"), session_id: sessionIdArg },
+      inputSchema: strictArguments({ code: z.string().max(1_000_000).describe("Python source to execute"), session_id: sessionIdArg }),
       outputSchema: runOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
     },
@@ -59,7 +60,7 @@ export const interpreterTools = (settings: Settings) => {
       description:
         `Run a Python file that is in the sandbox (put it there with cp_in or edit_file) as __main__. A relative path is ` +
         `relative to the session's directory (without session_id: to /workspace). Same output, limits and errors as run_code.`,
-      inputSchema: { path: z.string().min(1).max(4096).describe("Path of the .py file in the sandbox"), session_id: sessionIdArg },
+      inputSchema: strictArguments({ path: z.string().min(1).max(4096).describe("Path of the .py file in the sandbox"), session_id: sessionIdArg }),
       outputSchema: runOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
     },
@@ -69,11 +70,11 @@ export const interpreterTools = (settings: Settings) => {
         `Copy a file or directory from the host into the sandbox. ${roots}; absolute paths, ".." and symbolic links ` +
         `leading outside are refused. container_path defaults to the session's directory (or /workspace) with the same name; ` +
         `a relative container_path is relative to it.`,
-      inputSchema: {
+      inputSchema: strictArguments({
         local_path: z.string().max(4096).describe(`Path relative to ${settings.workdirIn}`),
         container_path: z.string().max(4096).optional().describe("Destination in the sandbox"),
         session_id: z.string().min(1).max(64).optional().describe("Session whose directory (and user) to copy into; omit for /workspace")
-      },
+      }),
       outputSchema: copyOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false }
     },
@@ -83,12 +84,12 @@ export const interpreterTools = (settings: Settings) => {
         `Copy a file or directory from the sandbox to the host. ${roots}. local_path defaults to the file's own name; an ` +
         `existing directory receives the file inside it. Existing files are replaced; directories and symbolic links are ` +
         `never written through or replaced by a file. With return_image, a picture (e.g. a saved plot) also comes back as image content.`,
-      inputSchema: {
+      inputSchema: strictArguments({
         container_path: z.string().min(1).max(4096).describe("Path in the sandbox; relative paths are relative to the session's directory (or /workspace)"),
         local_path: z.string().max(4096).optional().describe(`Destination relative to ${settings.workdirOut}`),
         session_id: z.string().min(1).max(64).optional().describe("Session whose directory relative paths refer to"),
         return_image: z.boolean().optional().describe("Also return a PNG, JPEG, GIF, WebP or SVG file as image content, to look at it")
-      },
+      }),
       outputSchema: copyOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
     },
@@ -97,18 +98,18 @@ export const interpreterTools = (settings: Settings) => {
       description:
         "Create or replace a text file in the sandbox with the given content (parent directories are created). A relative " +
         "container_path is relative to the session's directory (or /workspace).",
-      inputSchema: {
+      inputSchema: strictArguments({
         container_path: z.string().min(1).max(4096).describe("Path of the file in the sandbox"),
         content: z.string().max(50_000_000).describe("The whole new content of the file"),
         session_id: z.string().min(1).max(64).optional().describe("Session whose directory (and user) to write in")
-      },
+      }),
       outputSchema: copyOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
     },
     list_packages: {
       title: "List installed Python packages",
       description: "List the Python packages installed in the sandbox image, with versions.",
-      inputSchema: {},
+      inputSchema: strictArguments({}),
       outputSchema: { packages: z.array(z.object({ name: z.string(), version: z.string() })), count: z.number().int() },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
     },
@@ -119,17 +120,17 @@ export const interpreterTools = (settings: Settings) => {
         "without, into /workspace/.packages, shared by every session. Needs network access from the sandbox: when " +
         "the sandbox has none (the default), the answer says so and how to enable it; use list_packages to see what the " +
         "image already has.",
-      inputSchema: {
+      inputSchema: strictArguments({
         packages: z.array(requirement).min(1).max(50).describe("Requirements, e.g. [\"requests\", \"numpy>=1.26\"]"),
         session_id: z.string().min(1).max(64).optional().describe("Session to install into; omit to install for all sessions")
-      },
+      }),
       outputSchema: runOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true }
     },
     reset: {
       title: "Reset the sandbox",
       description: "Close every session and replace the sandbox container with a fresh one. All variables and sandbox files are lost.",
-      inputSchema: {},
+      inputSchema: strictArguments({}),
       outputSchema: { sessions_closed: z.number().int() },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
     }
