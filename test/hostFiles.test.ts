@@ -1,7 +1,9 @@
 // Path confinement of the host side of file transfer, on a real filesystem.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
+import * as CP from "node:child_process"
 import * as Fs from "node:fs"
+import * as Net from "node:net"
 import * as Path from "node:path"
 import { Readable } from "node:stream"
 import { HostFilesLive } from "../layers/interpreter/HostFilesLive.js"
@@ -18,6 +20,38 @@ const setup = () => {
   Fs.writeFileSync(Path.join(root, "secret"), "secret")
   return { root, input, output, layer: HostFilesLive({ input, output }) }
 }
+
+/**
+ * Should the code under test block on a FIFO (this test process would freeze, its own timeouts
+ * with it), a writer appears after `delayMs` and frees it; the marker file, written just before,
+ * tells the test it needed rescuing.
+ */
+const fifoRescuer = (marker: string, fifos: ReadonlyArray<string>, delayMs = 5000) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      CP.spawn(process.execPath, [
+        "-e",
+        `const fs = require("node:fs"); const [marker, delay, ...fifos] = process.argv.slice(1)
+        setTimeout(() => {
+          fs.writeFileSync(marker, "")
+          setInterval(() => { for (const f of fifos) try { fs.closeSync(fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)) } catch {} }, 50)
+        }, Number(delay))`,
+        marker,
+        String(delayMs),
+        ...fifos
+      ], { stdio: "ignore" })
+    ),
+    (child) => Effect.sync(() => child.kill("SIGKILL"))
+  )
+
+const listening = (path: string) =>
+  Effect.acquireRelease(
+    Effect.async<Net.Server>((resume) => {
+      const server = Net.createServer()
+      server.listen(path, () => resume(Effect.succeed(server)))
+    }),
+    (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+  )
 
 describe("relativeComponents", () => {
   it("accepts plain relative paths and normalises . and //", () => {
@@ -80,6 +114,37 @@ describe("HostFilesLive", () => {
       expect(error._tag).toBe("PathRefused")
     }).pipe(Effect.provide(layer))
   })
+
+  it.scoped("never opens a FIFO or a socket: skipped inside a directory with a note, refused by name, caught if swapped in", () => {
+    const { input, layer, root } = setup()
+    const dir = Path.join(input, "proj")
+    Fs.mkdirSync(Path.join(dir, "sub"), { recursive: true })
+    Fs.writeFileSync(Path.join(dir, "a.txt"), "a")
+    Fs.writeFileSync(Path.join(dir, "sub/b.txt"), "bb")
+    const fifos = [Path.join(dir, "pipe"), Path.join(dir, "sub/pipe"), Path.join(input, "lone-pipe")]
+    CP.execFileSync("mkfifo", fifos)
+    Fs.symlinkSync("pipe", Path.join(dir, "pipe-link"))
+    const rescued = Path.join(root, "rescued")
+    return Effect.gen(function*() {
+      yield* fifoRescuer(rescued, fifos)
+      yield* listening(Path.join(dir, "sock"))
+      const host = yield* HostFiles
+      const source = yield* host.source("proj", 1000)
+      expect(Fs.existsSync(rescued), "a writer had to free a FIFO: something opened one blocking").toBe(false)
+      expect(source.files.map((f) => [f.name, f.size])).toEqual([["a.txt", 1], ["sub/b.txt", 2]])
+      expect(source.directories).toEqual(["sub"])
+      expect(source.skipped).toEqual(["proj/pipe (fifo)", "proj/pipe-link (fifo)", "proj/sock (socket)", "proj/sub/pipe (fifo)"])
+      // by name: refused, never opened
+      const byName = yield* Effect.flip(host.source("lone-pipe", 1000))
+      expect([byName._tag, byName.message]).toEqual(["PathRefused", `refused path "lone-pipe": it is a fifo, neither a regular file nor a directory`])
+      // a FIFO put in place of a listed file is refused when the file is opened to be sent
+      Fs.rmSync(Path.join(dir, "a.txt"))
+      CP.execFileSync("mkfifo", [Path.join(dir, "a.txt")])
+      const swapped = yield* Effect.flip(Effect.scoped(source.files[0]!.open))
+      expect(swapped.message).toContain("it is no longer a regular file (a fifo)")
+      expect(Fs.existsSync(rescued)).toBe(false)
+    }).pipe(Effect.provide(layer))
+  }, 30_000)
 
   it.effect("writes atomically inside WORKDIR_OUT, never through a symlink, never over a directory", () => {
     const { layer, output, root } = setup()

@@ -2,6 +2,7 @@
 // `docker exec`, run as the session's user so the files belong to it.
 import { Cause, Effect, Exit, Layer, Runtime, Schema, Scope } from "effect"
 import * as Fs from "node:fs"
+import * as FsP from "node:fs/promises"
 import * as Path from "node:path"
 import type { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
@@ -46,24 +47,30 @@ const imageTypes: Record<string, string> = {
 /** Images larger than this stay files: a client would choke on the base64. */
 const maxImageBytes = 4 * 1024 * 1024
 
-/** The copied file as image content, read back without following a symlink swapped in since. */
-const imageOf = (path: string, files: number): Pick<Copied, "image" | "imageNote"> => {
+/**
+ * The copied file as image content, read back without following a symlink swapped in since, nor
+ * waiting on a FIFO (O_NONBLOCK; only a regular file is read).
+ */
+const imageOf = (path: string, files: number): Effect.Effect<Pick<Copied, "image" | "imageNote">> => {
   const mimeType = imageTypes[Path.extname(path).toLowerCase()]
   if (files !== 1 || mimeType === undefined) {
-    return { imageNote: `not returned as an image: ${path} is not a single PNG, JPEG, GIF, WebP or SVG file` }
+    return Effect.succeed({ imageNote: `not returned as an image: ${path} is not a single PNG, JPEG, GIF, WebP or SVG file` })
   }
-  try {
-    const fd = Fs.openSync(path, Fs.constants.O_RDONLY | Fs.constants.O_NOFOLLOW)
+  return Effect.promise(async (): Promise<Pick<Copied, "image" | "imageNote">> => {
     try {
-      const size = Fs.fstatSync(fd).size
-      if (size > maxImageBytes) return { imageNote: `not returned as an image: ${size} bytes is more than ${maxImageBytes}` }
-      return { image: { data: Fs.readFileSync(fd).toString("base64"), mimeType } }
-    } finally {
-      Fs.closeSync(fd)
+      const handle = await FsP.open(path, Fs.constants.O_RDONLY | Fs.constants.O_NOFOLLOW | Fs.constants.O_NONBLOCK)
+      try {
+        const stat = await handle.stat()
+        if (!stat.isFile()) return { imageNote: `not returned as an image: ${path} is not a regular file` }
+        if (stat.size > maxImageBytes) return { imageNote: `not returned as an image: ${stat.size} bytes is more than ${maxImageBytes}` }
+        return { image: { data: (await handle.readFile()).toString("base64"), mimeType } }
+      } finally {
+        await handle.close()
+      }
+    } catch (error) {
+      return { imageNote: `not returned as an image: ${error instanceof Error ? error.message : String(error)}` }
     }
-  } catch (error) {
-    return { imageNote: `not returned as an image: ${error instanceof Error ? error.message : String(error)}` }
-  }
+  })
 }
 
 /** Container paths: absolute as given, relative to the session's directory (or /workspace). */
@@ -166,7 +173,7 @@ export const SandboxFilesLive = (settings: { readonly maxFile: number }) =>
                 to: source.kind === "file" ? written.written[0] ?? target : target,
                 files: written.written.length,
                 bytes: written.bytes,
-                skipped: []
+                skipped: source.skipped
               } satisfies Copied
             }))
         })
@@ -261,7 +268,7 @@ export const SandboxFilesLive = (settings: { readonly maxFile: number }) =>
               })
             }
             const copied: Copied = { from: source, to: result.target.path, files: result.files, bytes: result.bytes, skipped: result.skipped }
-            return options.asImage ? { ...copied, ...imageOf(copied.to, result.files) } : copied
+            return options.asImage ? { ...copied, ...(yield* imageOf(copied.to, result.files)) } : copied
           })))
 
       return SandboxFiles.of({

@@ -120,11 +120,15 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
         })
 
       const readPrevious = Effect.gen(function*() {
-        if (!Fs.existsSync(file)) return Option.none<GroupRecord>()
-        const size = yield* Effect.try({ try: () => Fs.statSync(file).size, catch: ioFailed })
+        const stat = yield* Effect.tryPromise({
+          try: () => Fs.promises.stat(file).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : Promise.reject(e))),
+          catch: ioFailed
+        })
+        if (stat === undefined) return Option.none<GroupRecord>()
+        const size = stat.size
         // ours are a few hundred bytes a server
         if (size > maxRecordBytes) return yield* failed(`larger than ${maxRecordBytes} bytes`)
-        const text = yield* Effect.try({ try: () => Fs.readFileSync(file, "utf8"), catch: ioFailed })
+        const text = yield* Effect.tryPromise({ try: () => Fs.promises.readFile(file, "utf8"), catch: ioFailed })
         return yield* decodeRecord(text).pipe(
           Effect.map(Option.some),
           Effect.mapError((e) => failed(`not a process group record: ${e.message}`, e))
@@ -147,16 +151,18 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
         daemonStartTime: Option.getOrElse(yield* processes.startTime(process.pid), () => "")
       }
       const temp = `${file}.${process.pid}.tmp`
-      // Synchronous and small (one entry per live group): a write cannot interleave with another,
-      // and temp + rename means a reader never sees half a file.
-      const write = Effect.try({
-        try: () => {
-          Fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 })
-          Fs.writeFileSync(temp, encodeRecord({ ...self, groups: [...groups.values()] }), { mode: 0o600 })
-          Fs.renameSync(temp, file)
+      // Small (one entry per live group) and off the event loop. Uninterruptible, and written by one
+      // fiber at a time (the writer below, then the finalizer once it is interrupted), so a write
+      // cannot interleave with another; temp + rename means a reader never sees half a file.
+      const write = Effect.tryPromise({
+        try: async () => {
+          const text = encodeRecord({ ...self, groups: [...groups.values()] }) // the groups as of now
+          await Fs.promises.mkdir(options.dir, { recursive: true, mode: 0o700 })
+          await Fs.promises.writeFile(temp, text, { mode: 0o600 })
+          await Fs.promises.rename(temp, file)
         },
         catch: ioFailed
-      })
+      }).pipe(Effect.uninterruptible)
       let failing = false
       const save = write.pipe(
         Effect.matchEffect({
@@ -175,7 +181,7 @@ export const ProcessGroupsLive = (options: ProcessGroupsOptions) =>
       // Added before the writer below starts, so it runs after the writer is interrupted.
       yield* Effect.addFinalizer(() =>
         groups.size === 0
-          ? Effect.try({ try: () => Fs.rmSync(file, { force: true }), catch: ioFailed }).pipe(
+          ? Effect.tryPromise({ try: () => Fs.promises.rm(file, { force: true }), catch: ioFailed }).pipe(
             Effect.catchAll((error) => Effect.logWarning(error.message))
           )
           : save

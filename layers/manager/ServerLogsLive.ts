@@ -56,7 +56,7 @@ export const ServerLogsLive = (options: ServerLogsOptions) =>
 
       if (options.dir !== undefined) {
         const dir = options.dir
-        yield* Effect.try(() => Fs.mkdirSync(dir, { recursive: true, mode: 0o750 })).pipe(
+        yield* Effect.tryPromise(() => Fs.promises.mkdir(dir, { recursive: true, mode: 0o750 })).pipe(
           Effect.catchAll((error) => Effect.logWarning(`cannot create log directory ${dir}: ${String(error.error)}`))
         )
       }

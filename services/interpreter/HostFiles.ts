@@ -20,6 +20,8 @@ export interface HostSource {
   /** Directories inside the tree, parents first. */
   readonly directories: ReadonlyArray<string>
   readonly bytes: number
+  /** Entries never opened nor copied (FIFOs, sockets, devices), as `name/inner (fifo)`. */
+  readonly skipped: ReadonlyArray<string>
 }
 
 export interface HostTarget {
@@ -33,7 +35,10 @@ export interface HostTarget {
 export class HostFiles extends Context.Tag("mcp-code-interpreter/HostFiles")<HostFiles, {
   readonly inputRoot: string
   readonly outputRoot: string
-  /** A file or directory under WORKDIR_IN, at most `maxBytes` in all. */
+  /**
+   * A file or directory under WORKDIR_IN, at most `maxBytes` in all. Only regular files and
+   * directories are ever opened, and never in a way that waits (a FIFO would wait for a writer).
+   */
   readonly source: (localPath: string, maxBytes: number) => Effect.Effect<HostSource, PathRefused | HostIoFailed>
   /**
    * The place under WORKDIR_OUT a copy goes: `localPath`, or `defaultName` when none is given or
