@@ -127,7 +127,7 @@ const start = Command.make("start", { ...common, target }, (opts) =>
 
 const stop = Command.make("stop", { ...common, target }, (opts) =>
   withClient(opts, (client, json) => Effect.flatMap(client.Stop({ target: opts.target }), (s) => printOutcome(s, json)))).pipe(
-    Command.withDescription("Stop a server: its stop signal to the process group, then SIGKILL after its stop timeout")
+    Command.withDescription("Stop a server: its stop signal to the process group and what left it, then SIGKILL after its stop timeout")
   )
 
 const logs = Command.make("logs", {

@@ -3,7 +3,8 @@ import * as CP from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { ctlAt, daemonJs, eventually, isAlive, run, sendRaw, sleep, startDaemon, stopAllDaemons, tempDir } from "./support/daemon.js"
+import { maxUnanswered } from "../layers/manager/ControlSocketProtocolLive.js"
+import { ctlAt, daemonJs, eventually, floodWithoutReading, isAlive, run, sendRaw, sleep, startDaemon, stopAllDaemons, tempDir } from "./support/daemon.js"
 
 afterEach(stopAllDaemons)
 
@@ -116,18 +117,32 @@ describe("mcp-manager daemon", () => {
     expect(Fs.existsSync(daemon.socket)).toBe(false)
   })
 
-  it("stops a server that ignores SIGTERM with SIGKILL after its stop timeout", async () => {
+  it("stops a server and its setsid leftover, both ignoring SIGTERM, with SIGKILL after one stop timeout", async () => {
+    const dir = tempDir()
+    const leftoverFile = Path.join(dir, "leftover.pid")
+    const leftoverScript = `echo $$ > ${leftoverFile}.tmp && mv ${leftoverFile}.tmp ${leftoverFile}; exec sleep 1000`
     const daemon = await startDaemon({
       config: JSON.stringify({
-        mcpServers: { stubborn: { command: "sh", args: ["-c", "trap '' TERM; while :; do sleep 1; done"], stopTimeout: "1s" } }
+        mcpServers: {
+          stubborn: { command: "sh", args: ["-c", `trap '' TERM; setsid sh -c '${leftoverScript}' & while :; do sleep 1; done`], stopTimeout: "1s" }
+        }
       }),
       configName: "servers.json"
     })
     const s = await daemon.running("stubborn")
+    const leftover = await readPid(leftoverFile)
+    const started = Date.now()
     const result = await daemon.ctl("stop", "stubborn")
+    const tookMs = Date.now() - started
     expect(result).toMatchObject({ code: 0, stdout: "stubborn: stopped\n" })
-    expect(isAlive(s.pid!)).toBe(false)
-    expect(daemon.log()).toMatch(/no exit 1s after SIGTERM; sending SIGKILL to the process group/)
+    expect([s.pid!, leftover].filter(isAlive)).toEqual([])
+    // one budget: the leftover got the stop signal with the group, and SIGKILL with it
+    const log = daemon.log()
+    const leftBehind = log.search(new RegExp(`message="stopping processes left behind by the server".* pids=${leftover}\\b`))
+    const killed = log.search(/no exit 1s after SIGTERM; sending SIGKILL to the process group and what it left behind/)
+    expect(leftBehind).toBeGreaterThanOrEqual(0)
+    expect(killed).toBeGreaterThan(leftBehind)
+    expect(tookMs).toBeLessThan(1000 + 5000) // stopTimeout + the 5 s after SIGKILL, at most
     expect(await daemon.server("stubborn")).toMatchObject({ state: "stopped", pid: null })
   })
 
@@ -275,6 +290,23 @@ describe("mcp-manager daemon", () => {
     expect(new Set(results.map((r) => JSON.parse(r.stdout).length))).toEqual(new Set([2]))
   })
 
+  it("stops reading from a client that never reads its answers: 64 unanswered, plus what one read brought", async () => {
+    const daemon = await startDaemon({ config: "" })
+    const total = 20_000
+    const flood = await floodWithoutReading(daemon.socket, total)
+    try {
+      // its writes backed up: the daemon stopped reading from it
+      expect(flood.sent).toBeLessThan(total)
+      // paused at 64 unanswered, holding no more than the read that reached them and Node's read-ahead
+      expect(flood.held).toBeGreaterThanOrEqual(maxUnanswered)
+      expect(flood.held).toBeLessThanOrEqual(flood.bound)
+      // another client is answered meanwhile
+      expect((await daemon.ctl("status", "--json")).stdout).toBe("[]\n")
+    } finally {
+      flood.destroy()
+    }
+  })
+
   it("restart by command as written, restart-all, start/stop with state errors", async () => {
     const daemon = await startDaemon({ config: "sleep 1001\n[b] sleep 1002\n[c] sleep 1002\n" })
     const [a, b, c] = await Promise.all(["sleep", "b", "c"].map((n) => daemon.running(n)))
@@ -373,6 +405,66 @@ describe("mcp-manager daemon", () => {
     const noColor = await inTerminal({ NO_COLOR: "1", TERM: "xterm" })
     expect(noColor.stdout).toContain("USAGE")
     expect(noColor.stdout).not.toContain(style)
+  })
+
+  it("uses the fallback directory /tmp/mcp-manager-<uid> only when it is the user's own, mode 0700, not a link", async () => {
+    // as nobody, without XDG_RUNTIME_DIR or --socket: the socket goes to the fallback directory
+    const uid = 65534
+    const dir = `/tmp/mcp-manager-${uid}`
+    const socket = Path.join(dir, "mcp_manager.sock")
+    const work = tempDir()
+    Fs.chmodSync(work, 0o755)
+    const config = Path.join(work, "mcp_server.conf")
+    Fs.writeFileSync(config, "", { mode: 0o644 })
+    /** Start the daemon as `uid`: its exit status and stderr, or "ready" (then stopped) within 15 s. */
+    const startAs = () =>
+      new Promise<{ readonly outcome: "ready" | number | null; readonly stderr: string }>((resolve) => {
+        const child = CP.spawn("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--", process.execPath, daemonJs, "--config", config], {
+          cwd: work,
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/" },
+          stdio: ["ignore", "ignore", "pipe"]
+        })
+        let stderr = ""
+        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+          stderr += chunk
+          if (stderr.includes("message=ready")) child.kill("SIGTERM")
+        })
+        child.once("exit", (code) => {
+          clearTimeout(timer)
+          resolve({ outcome: stderr.includes("message=ready") ? "ready" : code, stderr })
+        })
+      })
+    const refused = (problem: string) => `\nmcp-manager: cannot use control socket ${socket}: ${dir} ${problem}`
+    let target: string | undefined
+    try {
+      Fs.rmSync(dir, { recursive: true, force: true })
+      expect((await startAs()).outcome).toBe("ready") // created, 0700
+      const created = Fs.lstatSync(dir)
+      expect([created.uid, created.mode & 0o7777]).toEqual([uid, 0o700])
+      expect((await startAs()).outcome).toBe("ready") // its own, again
+
+      Fs.chmodSync(dir, 0o777)
+      expect(await startAs()).toEqual({
+        outcome: 1,
+        stderr: expect.stringContaining(refused(`has mode 0777, not 0700 (owner uid ${uid}): others could replace the socket in it; check what is in it, then chmod 700 ${dir}`))
+      })
+
+      Fs.chmodSync(dir, 0o700)
+      Fs.chownSync(dir, 0, 0)
+      expect(await startAs()).toEqual({
+        outcome: 1,
+        stderr: expect.stringContaining(refused(`belongs to uid 0 (mode 0700), not to this user (uid ${uid}): someone else created it first; remove it`))
+      })
+
+      Fs.rmSync(dir, { recursive: true })
+      target = Fs.mkdtempSync(`${dir}-target-`)
+      Fs.chownSync(target, uid, uid)
+      Fs.symlinkSync(target, dir)
+      expect(await startAs()).toEqual({ outcome: 1, stderr: expect.stringContaining(refused("is a symbolic link, not a private directory")) })
+    } finally {
+      for (const path of [dir, target]) if (path !== undefined) Fs.rmSync(path, { recursive: true, force: true })
+    }
   })
 
   it("creates the socket 0600, or 0660 owned by the --socket-group", async () => {

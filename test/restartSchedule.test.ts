@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Fiber, Schedule, TestClock } from "effect"
+import { Chunk, Duration, Effect, Fiber, Random, Schedule, TestClock } from "effect"
 import { SpawnFailed } from "../services/manager/ChildProcesses.js"
 import { restartSchedule, ServerExited } from "../src/manager/restartSchedule.js"
 import { Backoff } from "../src/manager/ServerSpec.js"
@@ -30,6 +30,20 @@ describe("restartSchedule", () => {
     Effect.gen(function*() {
       const delays = yield* delaysFor("always", Array.from({ length: 10 }, () => crash()))
       expectJittered(delays, [100, 200, 400, 800, 1600, 2000, 2000, 2000, 2000, 2000])
+    }))
+
+  it.effect("jitter spreads the delays over 0.8–1.0 × the nominal delay (fixed seed)", () =>
+    Effect.gen(function*() {
+      // 50 runs at the cap: nominal 2000 ms each. A fixed seed, so the draw is the same every run.
+      const delays = yield* delaysFor("always", Array.from({ length: 55 }, () => crash())).pipe(
+        Effect.map((all) => all.slice(5)),
+        Effect.withRandom(Random.make(13))
+      )
+      expect(delays).toHaveLength(50)
+      expectJittered(delays, delays.map(() => 2000))
+      expect(new Set(delays).size).toBeGreaterThan(25)
+      expect(Math.min(...delays)).toBeLessThan(0.9 * 2000)
+      expect(Math.max(...delays)).toBeGreaterThan(0.95 * 2000)
     }))
 
   it.effect("after a run longer than resetAfter the server starts again at once, and the backoff starts over", () =>

@@ -76,6 +76,9 @@ const signalGroup = (pgid: number, signal: NodeJS.Signals) =>
 const waitAtMost = <A>(effect: Effect.Effect<A>, limit: Duration.DurationInput) =>
   effect.pipe(Effect.interruptible, Effect.timeout(limit), Effect.option, Effect.forkDaemon, Effect.flatMap(Fiber.join))
 
+/** After SIGKILL, how long a stop waits for the processes to be gone (they cannot refuse; one stuck in the kernel may take a while). */
+const killGrace = Duration.seconds(5)
+
 /**
  * @param runId identifies this daemon run; it prefixes the marker in every server's environment,
  * so leftovers can be recognised as ours even after they left the process group.
@@ -91,49 +94,60 @@ export const ChildProcessesLive = (runId: string) =>
       let spawnCount = 0
 
       /**
-       * Kill whatever is left of one run: its group, and anything carrying its marker (only
-       * processes started since the run's main process can: `startedSince` skips the rest).
+       * Stop one run within one budget: the stop signal goes to its group and, at the same time, to
+       * anything outside the group carrying its marker (setsid daemons; only processes started
+       * since the run's main process can carry it: `startedSince` skips the rest). Whatever is
+       * left `stopTimeout` later gets SIGKILL and `killGrace` to go: a stop takes at most
+       * stopTimeout + killGrace, however many processes ignore the stop signal.
        */
-      const sweepLeftovers = (spec: ServerSpec, pgid: number, marker: string, startedSince: string | undefined) =>
-        Effect.gen(function*() {
-          const query = startedSince === undefined ? { pgid, marker } : { pgid, marker, startedSince }
-          const leftovers = yield* processes.find(query)
-          if (leftovers.length === 0) return
-          yield* Effect.logWarning("killing processes left behind by the server").pipe(
-            Effect.annotateLogs({ pids: leftovers.join(",") })
-          )
-          yield* processes.signal(leftovers, spec.stopSignal)
-          const gone = yield* waitAtMost(
-            processes.find(query).pipe(Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (left) => left.length === 0 })),
-            spec.stopTimeout
-          )
-          if (gone._tag === "None") yield* processes.signal(yield* processes.find(query), "SIGKILL")
-        })
-
       const stop = (spec: ServerSpec, child: CP.ChildProcess, exited: Effect.Effect<ChildExit>, marker: string, startedSince: string | undefined) =>
         Effect.gen(function*() {
           const pid = child.pid!
-          if (!hasExited(child)) {
-            yield* signalGroup(pid, spec.stopSignal)
-            const stopped = yield* waitAtMost(exited, spec.stopTimeout)
-            if (stopped._tag === "None") {
-              yield* Effect.logWarning(
-                `no exit ${Duration.format(spec.stopTimeout)} after ${spec.stopSignal}; sending SIGKILL to the process group`
-              )
-              yield* signalGroup(pid, "SIGKILL")
-              yield* waitAtMost(exited, "5 seconds")
-            }
+          const run = startedSince === undefined ? { pgid: pid, marker } : { pgid: pid, marker, startedSince }
+          const mainRunning = !hasExited(child)
+          if (mainRunning) yield* signalGroup(pid, spec.stopSignal)
+          // a group whose leader exited (and was reaped) is signalled pid by pid: its id may be reused
+          const [everything, group] = yield* Effect.all([processes.find(run), mainRunning ? processes.find({ pgid: pid }) : Effect.succeed([])], {
+            concurrency: "unbounded"
+          })
+          const others = everything.filter((p) => !group.includes(p))
+          if (others.length > 0) {
+            yield* Effect.logWarning("stopping processes left behind by the server").pipe(Effect.annotateLogs({ pids: others.join(",") }))
+            yield* processes.signal(others, spec.stopSignal)
           }
-          yield* sweepLeftovers(spec, pid, marker, startedSince)
-          yield* groups.ended(pid)
-          child.stdin?.destroy()
-          child.stdout?.destroy()
-          child.stderr?.destroy()
-        }).pipe(Effect.annotateLogs({ server: spec.name, pid: child.pid }))
+          const allGone = (onEach: (pids: ReadonlyArray<number>) => Effect.Effect<void>) =>
+            Effect.zipRight(
+              exited,
+              processes.find(run).pipe(
+                Effect.tap(onEach),
+                Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (left) => left.length === 0 })
+              )
+            )
+          if (!mainRunning && everything.length === 0) return
+          const stopped = yield* waitAtMost(allGone(() => Effect.void), spec.stopTimeout)
+          if (stopped._tag === "Some") return
+          const left = yield* processes.find(run)
+          yield* Effect.logWarning(
+            `no exit ${Duration.format(spec.stopTimeout)} after ${spec.stopSignal}; sending SIGKILL to the process group and what it left behind`
+          ).pipe(Effect.annotateLogs({ pids: left.join(",") }))
+          if (!hasExited(child)) yield* signalGroup(pid, "SIGKILL")
+          yield* processes.signal(left, "SIGKILL")
+          // again for any process forked meanwhile
+          yield* waitAtMost(allGone((pids) => processes.signal(pids, "SIGKILL")), killGrace)
+        }).pipe(
+          Effect.ensuring(Effect.suspend(() => {
+            child.stdin?.destroy()
+            child.stdout?.destroy()
+            child.stderr?.destroy()
+            return groups.ended(child.pid!)
+          })),
+          Effect.annotateLogs({ server: spec.name, pid: child.pid })
+        )
 
       const spawn = (spec: ServerSpec, onOutput: OutputHandler) =>
         Effect.gen(function*() {
-          if (!Fs.existsSync(spec.cwd)) {
+          const cwdExists = yield* Effect.promise(() => Fs.promises.access(spec.cwd).then(() => true, () => false))
+          if (!cwdExists) {
             return yield* new SpawnFailed({ server: spec.name, reason: `working directory ${spec.cwd} does not exist` })
           }
           const runtime = yield* Effect.runtime<never>()

@@ -10,6 +10,7 @@ import * as Path from "node:path"
 import { SocketUnavailable } from "../../services/manager/ControlSocket.js"
 import { Daemon } from "../../services/manager/Daemon.js"
 import { Supervisor, type TargetError } from "../../services/manager/Supervisor.js"
+import { fallbackDir, privateDirProblem } from "../../src/manager/socketPath.js"
 import { type LogLine, ManagerRpcs, TooManyStreams } from "../../src/protocol/ManagerRpcs.js"
 import { ControlSocketProtocolLive, maxOpenStreams } from "./ControlSocketProtocolLive.js"
 
@@ -41,24 +42,44 @@ const answers = (path: string) =>
 const unavailable = (path: string) => (reason: string, cause?: unknown) => new SocketUnavailable({ path, reason, cause })
 
 /**
- * Make sure we may listen on `path`: refuse when another daemon answers there or the path is not a
- * socket; remove a stale socket. Run this before starting any server.
+ * The fallback directory in /tmp: created 0700 when missing; refused unless it is a real directory
+ * of ours with mode 0700 (anyone may have created it first). lstat, so a symbolic link is refused.
  */
-export const claimSocketPath = (path: string) =>
+const claimPrivateDir = (dir: string, uid: number, fail: (reason: string, cause?: unknown) => SocketUnavailable) =>
+  Effect.gen(function*() {
+    yield* Effect.tryPromise({
+      try: () => Fs.promises.mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => (e.code === "EEXIST" ? undefined : Promise.reject(e))),
+      catch: (e) => fail(`cannot create ${dir}: ${String(e)}`, e)
+    })
+    const stat = yield* Effect.tryPromise({ try: () => Fs.promises.lstat(dir), catch: (e) => fail(`cannot inspect ${dir}: ${String(e)}`, e) })
+    const problem = privateDirProblem(dir, stat, uid)
+    if (problem !== undefined) return yield* fail(problem)
+  })
+
+/**
+ * Make sure we may listen on `path`: refuse when another daemon answers there or the path is not a
+ * socket, or when the fallback directory (no XDG_RUNTIME_DIR) is not ours alone; remove a stale
+ * socket. Run this before starting any server.
+ */
+export const claimSocketPath = (path: string, uid: number = process.getuid?.() ?? 0) =>
   Effect.gen(function*() {
     const fail = unavailable(path)
     const dir = Path.dirname(path)
-    if (!Fs.existsSync(dir)) {
-      // our private fallback directory (no XDG_RUNTIME_DIR): create it owner-only
+    if (dir === fallbackDir(uid)) {
+      yield* claimPrivateDir(dir, uid, fail)
+    } else if (!Fs.existsSync(dir)) { // sync-ok: start-up only (claiming the socket path), before anything is served
+      // a directory the user named (--socket, $MCP_MANAGER_SOCKET, $XDG_RUNTIME_DIR): create it owner-only
+      // sync-ok: start-up only, as above
       yield* Effect.try({ try: () => Fs.mkdirSync(dir, { recursive: true, mode: 0o700 }), catch: (e) => fail(`cannot create ${dir}: ${String(e)}`, e) })
     }
-    const stat = Fs.lstatSync(path, { throwIfNoEntry: false })
+    const stat = Fs.lstatSync(path, { throwIfNoEntry: false }) // sync-ok: start-up only, claiming the socket path
     if (stat === undefined) return
     if (!stat.isSocket()) return yield* fail("the path exists and is not a socket; refusing to replace it")
     if (yield* answers(path)) {
       return yield* fail("another mcp-manager is already answering there (stop it first, or pass another --socket)")
     }
     yield* Effect.logInfo(`removing stale socket ${path}`)
+    // sync-ok: start-up only, removing a stale socket before listening
     yield* Effect.try({ try: () => Fs.rmSync(path, { force: true }), catch: (e) => fail(`cannot remove the stale socket: ${String(e)}`, e) })
   })
 
@@ -67,6 +88,7 @@ const groupId = (group: string, fail: (reason: string, cause?: unknown) => Socke
     ? Effect.succeed(Number(group))
     : Effect.try({
       // getent answers from every NSS source (files, LDAP, ...), not just /etc/group
+      // sync-ok: start-up only, resolving --socket-group once before listening
       try: () => Number(CP.execFileSync("getent", ["group", group], { encoding: "utf8" }).split(":")[2]),
       catch: (e) => fail(`unknown group "${group}"`, e)
     })
@@ -86,8 +108,9 @@ const socketServer = ({ group, path }: ControlSocketOptions) =>
         const gid = yield* groupId(group, fail)
         yield* Effect.try({
           try: () => {
+            // sync-ok: start-up only, before the socket is announced
             Fs.chownSync(path, -1, gid)
-            Fs.chmodSync(path, 0o660)
+            Fs.chmodSync(path, 0o660) // sync-ok: start-up only, as above
           },
           catch: (e) => fail(`cannot give group ${group} access: ${String(e)}`, e)
         })

@@ -6,7 +6,11 @@
 // `null` or a request id "abc" were handled by the server throwing, and a client that pipelined
 // requests without reading the answers made the daemon hold them all (2.7 GB for 100,000 status
 // requests). Here a frame the daemon cannot take closes that connection with a reason, and a
-// connection with `maxUnanswered` requests outstanding is not read from until it takes answers.
+// connection with `maxUnanswered` requests whose answers the kernel has not taken yet is paused
+// until it has. Node reads a socket 64 KiB at a time: the read that reaches the limit is handled
+// whole, and a paused socket still reads ahead into its 16 KiB buffer (one more read at most),
+// unparsed. For a client that never reads, the daemon so holds at most `maxUnanswered` answers plus
+// those to one 64 KiB read, and ~80 KiB of unparsed requests; the socket's buffers hold the rest.
 // Log streams are bounded apart (`maxOpenStreams`, enforced by the handler with TooManyStreams),
 // so that a client following many logs can still end them.
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
@@ -17,10 +21,10 @@ import { Effect, Either, Layer, Mailbox, Schema } from "effect"
 import { ManagerRpcs } from "../../src/protocol/ManagerRpcs.js"
 
 /**
- * Requests a connection may have unanswered, answers not yet taken by the client, before the
- * daemon stops reading from it. mcpctl uses one at a time. Streams (`logs`) are not counted here:
- * a `logs -f` is unanswered for as long as it follows, and a connection that stopped being read
- * could not even end it.
+ * Requests a connection may have unanswered (their answers not yet in the socket's buffer) before
+ * the daemon stops reading from it; the read that reaches it is handled whole. mcpctl uses one at
+ * a time. Streams (`logs`) are not counted here: a `logs -f` is unanswered for as long as it
+ * follows, and a connection that stopped being read could not even end it.
  */
 export const maxUnanswered = 64
 

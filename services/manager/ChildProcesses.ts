@@ -30,8 +30,9 @@ export type OutputHandler = (stream: OutputStream, text: string) => Effect.Effec
 export class ChildProcesses extends Context.Tag("mcp-manager/ChildProcesses")<ChildProcesses, {
   /**
    * Spawn the server in its own process group with stdin held open. Closing the scope stops it:
-   * `stopSignal` to the whole group, `stopTimeout`, then SIGKILL; whatever is left of the group
-   * after the main process exits is killed too.
+   * `stopSignal` to the whole group and to what left it (processes carrying the run's marker),
+   * `stopTimeout`, then SIGKILL to all that is left: at most `stopTimeout` + 5 s in all. What is left
+   * of the group after the main process exits on its own is stopped the same way.
    */
   readonly spawn: (spec: ServerSpec, onOutput: OutputHandler) => Effect.Effect<RunningChild, SpawnFailed, Scope.Scope>
 }>() {}

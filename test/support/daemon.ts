@@ -4,6 +4,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { maxUnanswered } from "../../layers/manager/ControlSocketProtocolLive.js"
 
 const root = Path.resolve(import.meta.dirname, "../..")
 export const daemonJs = Path.join(root, "dist/daemon.js")
@@ -186,3 +187,83 @@ export const sendRaw = (socket: string, data: string | Buffer, waitMs = 300) =>
       resolve(result)
     }, waitMs)
   })
+
+/** What the kernel holds on one control connection, from `ss`: each end's receive queue, in bytes. */
+const connectionQueues = (client: Net.Socket) => {
+  // the client's end, by inode: no public API names a socket's fd
+  const fd = (client as unknown as { readonly _handle: { readonly fd: number } })._handle.fd
+  const inode = /^socket:\[(\d+)\]$/.exec(Fs.readlinkSync(`/proc/self/fd/${fd}`))![1]
+  // u_str ESTAB <recv-q> <send-q> <local address> <inode> <peer address> <peer inode>
+  const rows = CP.execFileSync("ss", ["-x", "-H", "-a"], { encoding: "utf8" }).split("\n").map((line) => line.trim().split(/\s+/))
+  const clientEnd = rows.find((row) => row[5] === inode)
+  const daemonEnd = rows.find((row) => row[7] === inode)
+  if (clientEnd === undefined || daemonEnd === undefined) throw new Error(`ss does not show both ends of socket ${inode}`)
+  return { unreadByClient: Number(clientEnd[2]), unreadByDaemon: Number(daemonEnd[2]) }
+}
+
+export interface StalledFlood {
+  /** Requests the kernel took from the client before its writes stalled. */
+  readonly sent: number
+  /** Bytes of each request (ids of one length: every request, and every answer, has the same size). */
+  readonly requestBytes: number
+  /** Of the requests sent, those the daemon took from the socket; the rest wait in it. */
+  readonly taken: number
+  /** Answers in the socket or in the client's buffer, unread. */
+  readonly answersUnread: number
+  /** Requests the daemon took but has not answered into the socket: what it holds for this client. */
+  readonly held: number
+  /** The most it may hold (docs/protocol.md), in requests of this size. */
+  readonly bound: number
+  readonly stalledAfterMs: number
+  readonly destroy: () => void
+}
+
+/**
+ * One client pipelining up to `total` status requests as fast as the socket takes them (one write
+ * at a time, so the count is exact), never reading an answer but the first (for its length),
+ * until no write has gone through for `stallMs`. Then what the kernel holds on the connection is
+ * read with `ss`, and what the daemon took and has not answered follows by subtraction.
+ */
+export const floodWithoutReading = async (socketPath: string, total: number, stallMs = 2000): Promise<StalledFlood> => {
+  const socket = await new Promise<Net.Socket>((resolve, reject) => {
+    const connection = Net.createConnection({ path: socketPath })
+    connection.once("connect", () => resolve(connection))
+    connection.once("error", reject)
+  })
+  socket.on("error", () => {})
+  const firstId = 10_000_000
+  const request = (n: number) => JSON.stringify({ _tag: "Request", id: String(firstId + n), tag: "Status", payload: {}, headers: [] }) + "\n"
+  const requestBytes = Buffer.byteLength(request(0))
+  const answerBytes = await new Promise<number>((resolve) => {
+    let answer = ""
+    const onData = (chunk: Buffer) => {
+      answer += chunk.toString("latin1")
+      if (!answer.includes("\n")) return
+      socket.off("data", onData)
+      socket.pause()
+      resolve(answer.indexOf("\n") + 1)
+    }
+    socket.on("data", onData)
+    socket.write(request(0))
+  })
+  const started = Date.now()
+  let sent = 0
+  while (sent < total) {
+    const written = await Promise.race([
+      new Promise<boolean>((resolve) => socket.write(request(sent + 1), () => resolve(true))),
+      sleep(stallMs).then(() => false)
+    ])
+    if (!written) break
+    sent++
+  }
+  const stalledAfterMs = Date.now() - started - (sent < total ? stallMs : 0)
+  const queues = connectionQueues(socket)
+  // the first request, answered and read, is not counted; a request the daemon read in part is not taken
+  const taken = sent - Math.ceil(queues.unreadByDaemon / requestBytes)
+  // read from the socket into the client's buffer while it was paused, or still in the socket
+  const answersUnread = Math.floor((socket.readableLength + queues.unreadByClient) / answerBytes)
+  // maxUnanswered, the rest of the 64 KiB read that reached it (handled whole), and what a paused
+  // Node socket still reads ahead, unparsed: its 16 KiB buffer, one more 64 KiB read at most
+  const bound = maxUnanswered + Math.ceil((64 * 1024) / requestBytes) + Math.ceil((16 * 1024 + 64 * 1024) / requestBytes)
+  return { sent, requestBytes, taken, answersUnread, held: taken - answersUnread, bound, stalledAfterMs, destroy: () => socket.destroy() }
+}
