@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers; start Debian's dockerd when none does (CI machines and fresh
 # hosts have only the client). Containers here need no network: the bridge and iptables are off.
+# dockerd also reads /etc/docker/daemon.json, where scripts/test-prerequisites.sh registers runsc
+# (only "runtimes": a key given here as a flag too would stop dockerd from starting).
 set -euo pipefail
 
 if docker info >/dev/null 2>&1; then

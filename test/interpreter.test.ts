@@ -2,13 +2,13 @@
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { eventually, isAlive, sleep } from "./support/daemon.js"
-import { type Interpreter, sandboxContainers, startInterpreter, textOf } from "./support/interpreter.js"
+import { eventually, isAlive, sleep, tempDir } from "./support/daemon.js"
+import { containerRuntime, type Interpreter, onRuntime, sandboxContainers, sandboxRuntimes, startInterpreter, textOf } from "./support/interpreter.js"
 
-describe("mcp-code-interpreter over stdio", () => {
+describe.each(sandboxRuntimes)("mcp-code-interpreter over stdio (%s)", (runtime) => {
   let py: Interpreter
   beforeAll(async () => {
-    py = await startInterpreter()
+    py = await startInterpreter(onRuntime(runtime))
   })
   afterAll(() => py?.close())
 
@@ -168,11 +168,23 @@ describe("mcp-code-interpreter over stdio", () => {
         "        open(os.path.join(p, '.probe'), 'w').close(); return True",
         "    except OSError:",
         "        return False",
-        "caps = [l for l in open('/proc/self/status') if l.startswith(('CapEff', 'NoNewPrivs'))]",
+        "import ctypes",
+        "caps = [l for l in open('/proc/self/status') if l.startswith('CapEff')]",
+        "caps.append('NoNewPrivs: %d' % ctypes.CDLL(None).prctl(39, 0, 0, 0, 0))  # PR_GET_NO_NEW_PRIVS: gVisor's /proc/self/status lacks the line",
         "(os.getuid() != 0, net, reach, [writable(p) for p in ('/workspace', '/tmp', '/usr', '/etc', '/')], caps)"
       ].join("\n")
     })
-    expect(result.value).toBe("(True, ['lo'], 'OSError', [True, True, False, False, False], ['CapEff:\\t0000000000000000\\n', 'NoNewPrivs:\\t1\\n'])")
+    expect(result.value).toBe("(True, ['lo'], 'OSError', [True, True, False, False, False], ['CapEff:\\t0000000000000000\\n', 'NoNewPrivs: 1'])")
+  })
+
+  it(`runs under ${runtime}: the container says so, and the kernel is gVisor's exactly under runsc`, async () => {
+    const result = await py.ok("run_code", {
+      code: "import platform, subprocess\nlog = subprocess.run(['dmesg'], capture_output=True, text=True).stdout\n(platform.release(), 'Starting gVisor' in log)"
+    })
+    expect(containerRuntime(sandboxContainers(py.pid)[0]!)).toBe(runtime)
+    // gVisor's own kernel reports release 4.4.0 and boots with "Starting gVisor..."; the host's does not
+    if (runtime === "runsc") expect(result.value).toBe("('4.4.0', True)")
+    else expect(result.value).toMatch(/^\('(?!4\.4\.0')[^']+', False\)$/)
   })
 
   it("list_packages answers name/version pairs", async () => {
@@ -215,17 +227,36 @@ describe("mcp-code-interpreter over stdio", () => {
     expect(after[0]).not.toBe(before[0])
   })
 
-  it("unknown arguments and bad types are refused by the schema, not crashing the server", async () => {
+  it("bad types are refused by the schema, not crashing the server", async () => {
     const result = await py.call("run_code", { code: 42 })
     expect(result.isError).toBe(true)
     expect((await py.ok("run_code", { code: "'still here'" })).value).toBe("'still here'")
   })
+
+  it("a mistyped argument (sesion_id) is refused, naming it and the accepted ones, and no code runs", async () => {
+    const id = (await py.ok("init")).session_id as string
+    const marker = "/workspace/unknown-argument-marker"
+    const code = `open(${JSON.stringify(marker)}, 'w').write('ran')\nprint('ran')`
+    const exists = async () => (await py.ok("run_code", { code: `import os\nos.path.exists(${JSON.stringify(marker)})` })).value
+    const mistyped = await py.call("run_code", { code, sesion_id: id })
+    expect(mistyped.isError).toBe(true)
+    expect(mistyped.structuredContent).toBeUndefined()
+    expect(textOf(mistyped)).toContain(`Invalid arguments for tool run_code: unknown argument "sesion_id" (accepted: code, session_id)`)
+    expect(textOf(mistyped)).not.toContain("ran")
+    expect(await exists()).toBe("False")
+    // the same code under the right name writes the marker, so its absence above means nothing ran
+    expect(await py.ok("run_code", { code, session_id: id })).toMatchObject({ session_id: id, stdout: "ran\n" })
+    expect(await exists()).toBe("True")
+    await py.ok("run_code", { code: `import os\nos.remove(${JSON.stringify(marker)})`, session_id: id }) // /workspace is sticky: its writer removes it
+    await py.ok("close_session", { session_id: id })
+  })
 })
 
-describe("sessions: idle expiry, limit, timeouts, output caps", () => {
+describe.each(sandboxRuntimes)("sessions: idle expiry, limit, timeouts, output caps (%s)", (runtime) => {
   let py: Interpreter
   beforeAll(async () => {
     py = await startInterpreter({
+      ...onRuntime(runtime),
       PY_EXEC_SESSION_TTL: "2",
       PY_EXEC_SESSION_MAX: "2",
       PY_EXEC_TIMEOUT: "2",
@@ -292,8 +323,13 @@ describe("sessions: idle expiry, limit, timeouts, output caps", () => {
     expect(textOf(exited)).toContain("the interpreter exited with code 3")
     const bomb = await py.call("run_code", { code: "blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 1024 * 1024))", session_id: id })
     expect(bomb.isError).toBe(true)
-    expect(textOf(bomb)).toMatch(/MemoryError|sandbox memory limit of 256 MiB/)
-    expect((await py.ok("run_code", { code: "'alive'", session_id: id })).value).toBe("'alive'")
+    // runc: the kernel kills the one interpreter; gVisor: the host sees one sandbox and stops all of it
+    expect(textOf(bomb)).toMatch(
+      runtime === "runsc" ? /the sandbox container was stopped by the sandbox memory limit of 256 MiB/ : /MemoryError|sandbox memory limit of 256 MiB/
+    )
+    const after = await py.call("run_code", { code: "'alive'", session_id: id })
+    expect(after.structuredContent).toMatchObject({ status: "ok", value: "'alive'" })
+    if (runtime === "runsc") expect(textOf(after)).toContain("the sandbox container was replaced")
     await py.ok("close_session", { session_id: id })
   })
 
@@ -336,6 +372,15 @@ describe("lifecycle and transports", () => {
       /^image mcp-test-no-such-image:1 is not available locally and could not be pulled \(.+\)\. Build one without a registry with docker\/build-offline-image\.sh, or set DOCKER_IMAGE/
     )
     expect((await py.call("init")).isError).toBe(true)
+    await py.close()
+  })
+
+  it("a PY_EXEC_RUNTIME the engine does not have is refused clearly, naming the runtimes it has", async () => {
+    const py = await startInterpreter({ PY_EXEC_RUNTIME: "no-such-runtime" })
+    const result = await py.call("run_code", { code: "1" })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toMatch(/^the Docker engine has no runtime "no-such-runtime" \(PY_EXEC_RUNTIME\); its runtimes: [^.]*\brunc\b/)
+    expect(sandboxContainers(py.pid)).toEqual([])
     await py.close()
   })
 
@@ -389,7 +434,7 @@ describe("Streamable HTTP and the manager tools", () => {
         request.on("error", reject)
         request.end(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "0" } } }))
       })
-      expect(wrongHost).toBe(403)
+      expect(wrongHost).toBe(421) // Misdirected Request: not this listener's name
       await Promise.all(clients.map((c) => c.close()))
     } finally {
       server.kill("SIGTERM")
@@ -397,6 +442,28 @@ describe("Streamable HTTP and the manager tools", () => {
     }
     expect(log).toContain("sandbox container")
     expect(sandboxContainers(server.pid!)).toHaveLength(0)
+  })
+
+  it("every tool, the manager's too, says additionalProperties: false and refuses an unknown argument", async () => {
+    const all = await startInterpreter({}, ["--manager-socket", Path.join(tempDir(), "no-daemon.sock")])
+    try {
+      const { tools } = await all.client.listTools()
+      expect(tools.map((t) => t.name)).toEqual([
+        "init", "close_session", "run_code", "run_file", "cp_in", "cp_out", "edit_file", "list_packages", "install_packages", "reset",
+        "manager_status", "manager_restart"
+      ])
+      for (const tool of tools) {
+        expect.soft(tool.inputSchema.additionalProperties, tool.name).toBe(false)
+        const accepted = Object.keys(tool.inputSchema.properties ?? {})
+        const result = await all.call(tool.name, { bogus_argument: 1 })
+        expect(result.isError, tool.name).toBe(true)
+        expect(textOf(result), tool.name).toContain(
+          `unknown argument "bogus_argument" (${accepted.length === 0 ? "this tool takes no arguments" : `accepted: ${accepted.join(", ")}`})`
+        )
+      }
+    } finally {
+      await all.close()
+    }
   })
 
   it("offers manager_status and manager_restart with --manager-socket, through the daemon's protocol", async () => {

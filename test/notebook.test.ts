@@ -2,7 +2,7 @@
 // progress while code runs, cancellation, pictures out of the sandbox, package installs.
 import * as Zlib from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Interpreter, startInterpreter, textOf } from "./support/interpreter.js"
+import { type Interpreter, onRuntime, sandboxRuntimes, startInterpreter, textOf } from "./support/interpreter.js"
 
 /** Width and height of a PNG, after checking that its pixel data really decompresses. */
 const decodePng = (base64: string) => {
@@ -33,11 +33,11 @@ const decodePng = (base64: string) => {
 const images = (result: Awaited<ReturnType<Interpreter["call"]>>) =>
   result.content.flatMap((c) => (c.type === "image" ? [c] : []))
 
-describe("notebook-grade results", () => {
+describe.each(sandboxRuntimes)("notebook-grade results (%s)", (runtime) => {
   let py: Interpreter
   let session: string
   beforeAll(async () => {
-    py = await startInterpreter()
+    py = await startInterpreter(onRuntime(runtime))
     session = (await py.ok("init")).session_id as string
   })
   afterAll(() => py?.close())
@@ -149,9 +149,9 @@ describe("notebook-grade results", () => {
   })
 })
 
-describe("install_packages with a network", () => {
+describe.each(sandboxRuntimes)("install_packages with a network (%s)", (runtime) => {
   it("runs pip in the session and reports its failure clearly (no index reachable here)", async () => {
-    const py = await startInterpreter({ PY_EXEC_NETWORK: "host" })
+    const py = await startInterpreter({ ...onRuntime(runtime), PY_EXEC_NETWORK: "host" })
     const id = (await py.ok("init")).session_id as string
     const result = await py.call("install_packages", { packages: ["surely-not-a-package-xyz==1.0"], session_id: id })
     expect(result.isError).toBe(true)

@@ -43,12 +43,20 @@ describe("code interpreter settings", () => {
         [{ PY_EXEC_USER: "0" }, "PY_EXEC_USER: the sandbox must not run as root (uid 0)"],
         [{ PY_EXEC_USER: "nobody" }, "PY_EXEC_USER: expected a numeric uid or uid:gid, got \"nobody\""],
         [{ PY_EXEC_CPUS: "x" }, "PY_EXEC_CPUS: expected a positive number of CPUs, got \"x\""],
-        [{ DOCKER_IMAGE: " " }, "DOCKER_IMAGE: must not be empty"]
+        [{ DOCKER_IMAGE: " " }, "DOCKER_IMAGE: must not be empty"],
+        [{ PY_EXEC_RUNTIME: "run sc" }, "PY_EXEC_RUNTIME: expected the name of a runtime registered with the Docker engine, such as runc or runsc, got \"run sc\""]
       ]
       for (const [env, message] of cases) {
         const error = yield* Effect.flip(resolve({ env }))
         expect(error.message).toBe(message)
       }
+    }))
+
+  it.effect("PY_EXEC_RUNTIME: unset or empty is the engine's default runtime", () =>
+    Effect.gen(function*() {
+      expect((yield* resolve({})).runtime).toBeUndefined()
+      expect((yield* resolve({ env: { PY_EXEC_RUNTIME: "" } })).runtime).toBeUndefined()
+      expect((yield* resolve({ env: { PY_EXEC_RUNTIME: " runsc " } })).runtime).toBe("runsc")
     }))
 })
 

@@ -15,7 +15,8 @@ import {
   reasonOf,
   sandboxLabel,
   type SandboxSettings,
-  statusOf
+  statusOf,
+  unknownRuntimeReason
 } from "./internal/sandboxContainer.js"
 
 export type { SandboxSettings }
@@ -36,6 +37,8 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
       const lock = yield* Effect.makeSemaphore(1)
       let generation = 0
       let leftoversChecked = false
+      /** Generations whose container the engine stopped for going over its memory limit. */
+      const stoppedForMemory = new Set<number>()
 
       const unavailable = (what: string) => (e: DockerCallFailed) =>
         new SandboxUnavailable({ reason: `${what}: ${reasonOf(e.cause)}`, cause: e.cause })
@@ -79,10 +82,28 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
         )
       )
 
+      const withRuntime = settings.runtime === undefined ? "" : ` (runtime ${settings.runtime})`
+
+      /** A create that failed because the engine lacks PY_EXEC_RUNTIME says so, with the runtimes it has. */
+      const createFailed = (e: DockerCallFailed) => {
+        const plain = unavailable(`cannot create the sandbox container from ${settings.image}${withRuntime}`)(e)
+        const runtime = settings.runtime
+        if (runtime === undefined) return Effect.fail(plain)
+        return dockerCall("info", () => docker.info() as Promise<{ Runtimes?: Record<string, unknown> }>).pipe(
+          Effect.map((info) => Object.keys(info.Runtimes ?? {})),
+          Effect.option,
+          Effect.flatMap((known) =>
+            known._tag === "Some" && !known.value.includes(runtime)
+              ? Effect.fail(new SandboxUnavailable({ reason: unknownRuntimeReason(runtime, known.value), cause: e.cause }))
+              : Effect.fail(plain)
+          )
+        )
+      }
+
       const create = (python: string) =>
         dockerCall("create container", (signal) =>
           docker.createContainer({ ...containerOptions(settings, python, owner), abortSignal: signal })).pipe(
-            Effect.mapError(unavailable(`cannot create the sandbox container from ${settings.image}`))
+            Effect.catchAll(createFailed)
           )
 
       const start = (python: string) =>
@@ -91,7 +112,7 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
           const started = yield* dockerCall("start", (signal) => container.start({ abortSignal: signal })).pipe(Effect.either)
           if (started._tag === "Right") return container
           yield* dockerCall("remove", () => container.remove({ force: true, v: true })).pipe(Effect.ignore)
-          return yield* Effect.fail(unavailable(`cannot start the sandbox container from ${settings.image}`)(started.left))
+          return yield* Effect.fail(unavailable(`cannot start the sandbox container from ${settings.image}${withRuntime}`)(started.left))
         })
 
       /** /workspace/sessions and /workspace/.packages (shared installs) are open to every session uid, like /tmp. */
@@ -270,9 +291,17 @@ export const DockerSandboxLive = (settings: SandboxSettings) =>
               running = yield* isRunning(c.container)
             }
             const stopped = !running
-            if (stopped) yield* forget(gen)
+            if (stopped) {
+              const oomKilled = yield* dockerCall("inspect", (signal) => c.container.inspect({ abortSignal: signal })).pipe(
+                Effect.map((info) => info.State.OOMKilled),
+                Effect.orElseSucceed(() => false)
+              )
+              if (oomKilled) stoppedForMemory.add(gen)
+              yield* forget(gen)
+            }
             return !stopped
           }),
+        stoppedForMemory: (gen) => Effect.sync(() => stoppedForMemory.has(gen)),
         reset: lock.withPermits(1)(Effect.gen(function*() {
           const c = yield* Ref.get(current)
           yield* Ref.set(current, undefined)

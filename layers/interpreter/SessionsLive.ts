@@ -128,7 +128,11 @@ export const SessionsLive = (settings: SessionSettings) =>
           return interpreter
         })
 
-      const explainLoss = (lost: InterpreterLost, stillRunning: boolean, limit: Duration.Duration): string => {
+      const explainLoss = (lost: InterpreterLost, stillRunning: boolean, overMemory: boolean, limit: Duration.Duration): string => {
+        if (!stillRunning && overMemory) {
+          return `the sandbox container was stopped by the sandbox memory limit of ${formatBytes(settings.memory)} (PY_EXEC_MEMORY), ` +
+            "with every session's files and variables (under gVisor the limit ends the whole sandbox, not one process); the next call starts a new one"
+        }
         if (!stillRunning) return "the sandbox container stopped during the call (killed from outside?); the next call starts a new one"
         if (lost.detail === "did not stop after KeyboardInterrupt") {
           return `timed out after ${timeoutText(limit)} and did not stop when interrupted: the session's interpreter was killed, its variables are lost; the next call starts a fresh one`
@@ -173,12 +177,14 @@ export const SessionsLive = (settings: SessionSettings) =>
             Effect.map((outcome) => toResult(session, temporary, outcome, notes, limit)),
             Effect.catchTag("InterpreterLost", (lost) =>
               Effect.gen(function*() {
-                // killed by a signal (exit 137, or no exit code at all) is how a container kill looks too
-                const killed = lost.exitCode === null || lost.exitCode === 137
+                // killed by a signal (exit 137, or no exit code at all) is how a container kill looks too;
+                // 128 is gVisor's exec when the sandbox died under it (runsc could not wait for the process)
+                const killed = lost.exitCode === null || lost.exitCode === 137 || lost.exitCode === 128
                 const stillRunning = yield* sandbox.alive(interpreter.generation, killed ? "3 seconds" : 0)
                 yield* stopInterpreter(session)
                 if (stillRunning) yield* killSessionProcesses(session, false)
-                const timedOut = lost.detail === "did not stop after KeyboardInterrupt"
+                const overMemory = !stillRunning && (yield* sandbox.stoppedForMemory(interpreter.generation))
+                const timedOut = lost.detail === "did not stop after KeyboardInterrupt" && !overMemory
                 return {
                   sessionId: temporary ? null : session.id,
                   status: timedOut ? "timeout" : "crashed",
@@ -190,7 +196,7 @@ export const SessionsLive = (settings: SessionSettings) =>
                   valueKind: null,
                   figures: [],
                   seconds: (Date.now() - started) / 1000,
-                  notes: [...notes, explainLoss(lost, stillRunning, limit)]
+                  notes: [...notes, explainLoss(lost, stillRunning, overMemory, limit)]
                 } satisfies RunResult
               })
             )

@@ -40,6 +40,11 @@ export class Sandbox extends Context.Tag("mcp-code-interpreter/Sandbox")<Sandbox
    * say so: with `patience`, look again for that long before believing it.
    */
   readonly alive: (generation: number, patience?: Duration.DurationInput) => Effect.Effect<boolean>
+  /**
+   * Was this generation's container, found stopped by `alive`, stopped by the engine for going over
+   * its memory limit? (Under gVisor the limit ends the whole sandbox, not one process.)
+   */
+  readonly stoppedForMemory: (generation: number) => Effect.Effect<boolean>
   /** Remove the container; the next use starts a fresh one. */
   readonly reset: Effect.Effect<void>
 }>() {}

@@ -17,7 +17,7 @@ type Decode<A> = (raw: string) => Either.Either<A, string>
 
 const units: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 
-const bytes: Decode<number> = (raw) => {
+export const bytes: Decode<number> = (raw) => {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)b?\s*$/i.exec(raw)
   return match && Number(match[1]) > 0
     ? Either.right(Math.round(Number(match[1]) * units[match[2]!.toLowerCase()]!))
@@ -56,6 +56,14 @@ const networkMode: Decode<string> = (raw) =>
     ? Either.right(raw.trim())
     : Either.left(`expected a Docker network mode such as none or bridge, got "${raw}"`)
 
+/** Empty means the engine's default runtime (no HostConfig.Runtime). */
+const runtimeName: Decode<string | undefined> = (raw) =>
+  raw.trim() === ""
+    ? Either.right(undefined)
+    : /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(raw.trim())
+    ? Either.right(raw.trim())
+    : Either.left(`expected the name of a runtime registered with the Docker engine, such as runc or runsc, got "${raw}"`)
+
 const variable = <A, D extends string | undefined>(name: string, defaultValue: D, description: string, decode: Decode<A>) => ({
   name,
   defaultValue,
@@ -78,6 +86,12 @@ export const variables = {
   pids: variable("PY_EXEC_PIDS", "512", "Process limit of the sandbox container", integer(16, 100_000, "a number of processes")),
   sessionProcs: variable("PY_EXEC_SESSION_PROCS", "128", "Process (and thread) limit of one session", integer(8, 100_000, "a number of processes")),
   network: variable("PY_EXEC_NETWORK", "none", "Docker network mode of the sandbox (none: no network at all)", networkMode),
+  runtime: variable(
+    "PY_EXEC_RUNTIME",
+    undefined,
+    "Docker runtime of the sandbox container, e.g. runsc for gVisor (default: the engine's default runtime, usually runc)",
+    runtimeName
+  ),
   user: variable("PY_EXEC_USER", "65534:65534", "Numeric uid:gid of the sandbox; sessions run as their own uids from PY_EXEC_SESSION_UID_BASE", userSpec),
   sessionUidBase: variable(
     "PY_EXEC_SESSION_UID_BASE",
@@ -105,6 +119,8 @@ export interface Settings {
   readonly pids: number
   readonly sessionProcs: number
   readonly network: string
+  /** undefined: the engine's default runtime. */
+  readonly runtime: string | undefined
   readonly user: { readonly uid: number; readonly gid: number }
   readonly sessionUidBase: number | undefined
   readonly workspaceSize: number
@@ -152,6 +168,7 @@ export const resolveSettings = (sources: Sources): Effect.Effect<Settings, Setti
       pids: yield* setting(variables.pids),
       sessionProcs: yield* setting(variables.sessionProcs),
       network: yield* setting(variables.network),
+      runtime: yield* optional(variables.runtime),
       user: yield* setting(variables.user),
       sessionUidBase: yield* optional(variables.sessionUidBase),
       workspaceSize: yield* setting(variables.workspaceSize),

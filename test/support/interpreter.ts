@@ -27,6 +27,32 @@ export const requireDocker = () => {
   }
 }
 
+/**
+ * The Docker runtimes the sandbox's suites run under, each group once per runtime with the runtime
+ * in its name: runc (the engine's usual default) and gVisor's runsc, which
+ * scripts/test-prerequisites.sh installs and registers. `TEST_SANDBOX_RUNTIMES=runc` runs one.
+ */
+export const sandboxRuntimes: ReadonlyArray<string> = (process.env.TEST_SANDBOX_RUNTIMES ?? "runc,runsc")
+  .split(",").map((r) => r.trim()).filter((r) => r !== "")
+
+const engineRuntimes = new Map<string, boolean>()
+
+/** The server's environment for a sandbox under `runtime`; fails loudly when the engine lacks it. */
+export const onRuntime = (runtime: string): Record<string, string> => {
+  if (!engineRuntimes.has(runtime)) {
+    const info = CP.spawnSync("docker", ["info", "--format", "{{json .Runtimes}}"], { encoding: "utf8" })
+    engineRuntimes.set(runtime, info.status === 0 && Object.hasOwn(JSON.parse(info.stdout) as object, runtime))
+  }
+  if (!engineRuntimes.get(runtime)) {
+    throw new Error(`The Docker engine has no runtime ${runtime}: scripts/test-prerequisites.sh installs runsc (gVisor) and registers it.`)
+  }
+  return { PY_EXEC_RUNTIME: runtime }
+}
+
+/** The runtime a server's sandbox container was created with (HostConfig.Runtime). */
+export const containerRuntime = (container: string): string =>
+  CP.execFileSync("docker", ["inspect", "--format", "{{.HostConfig.Runtime}}", container], { encoding: "utf8" }).trim()
+
 export const sandboxContainers = (ownerPid: number): ReadonlyArray<string> =>
   CP.execFileSync("docker", ["ps", "-a", "--filter", "label=org.mcp-server-manager.sandbox", "--format", "{{.ID}} {{.Label \"org.mcp-server-manager.owner\"}}"], {
     encoding: "utf8"

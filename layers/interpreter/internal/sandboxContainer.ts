@@ -9,6 +9,8 @@ export interface SandboxSettings {
   readonly cpus: number
   readonly pids: number
   readonly network: string
+  /** undefined: the engine's default runtime. */
+  readonly runtime: string | undefined
   readonly user: { readonly uid: number; readonly gid: number }
   readonly workspaceSize: number
   readonly tmpSize: number
@@ -20,8 +22,9 @@ export const ownerLabel = "org.mcp-server-manager.owner"
 /** This process, in a form that survives pid reuse: boot id, pid and start time. */
 export const processIdentity = (pid: number): string | undefined => {
   try {
+    // sync-ok: two small /proc files, in memory, which cannot block
     const boot = Fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()
-    const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8") // sync-ok: /proc, as above
     const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]
     return `${boot}/${pid}/${startTime}`
   } catch {
@@ -43,8 +46,25 @@ export const reasonOf = (error: unknown): string => {
   return String(error)
 }
 
+/** PY_EXEC_RUNTIME names a runtime the engine does not have: say which ones it has. */
+export const unknownRuntimeReason = (runtime: string, known: ReadonlyArray<string>): string =>
+  `the Docker engine has no runtime "${runtime}" (PY_EXEC_RUNTIME); its runtimes: ${known.join(", ") || "none listed"}. ` +
+  `Register it in /etc/docker/daemon.json ("runtimes") and reload the engine (kill -HUP dockerd), or unset PY_EXEC_RUNTIME for the default ` +
+  `(gVisor: docs/interpreter.md#gvisor)`
+
 export const statusOf = (error: unknown): number | undefined =>
   error instanceof Error ? (error as { statusCode?: number }).statusCode : undefined
+
+/** gVisor's runtime: runsc, or any name with "gvisor" in it. */
+export const isGVisor = (runtime: string | undefined): boolean => runtime !== undefined && /runsc|gvisor/i.test(runtime)
+
+/**
+ * Under gVisor the engine's pids limit counts the host threads of gVisor's kernel (on the ptrace
+ * platform about 50 at rest and 5 more per sandboxed process, measured), and reaching it kills the
+ * whole sandbox instead of failing one fork. So the container gets room for PY_EXEC_PIDS processes
+ * at this many host threads each; gVisor itself enforces each session's RLIMIT_NPROC inside.
+ */
+export const gVisorHostThreadsPerProcess = 8
 
 /** Network mode none, a numeric non-root user, no capabilities, no-new-privileges, limits, read-only root. */
 export const containerOptions = (settings: SandboxSettings, python: string, owner: string): Docker.ContainerCreateOptions => ({
@@ -58,12 +78,13 @@ export const containerOptions = (settings: SandboxSettings, python: string, owne
     Labels: { [sandboxLabel]: "1", [ownerLabel]: owner },
     NetworkDisabled: settings.network === "none",
     HostConfig: {
+      ...(settings.runtime === undefined ? {} : { Runtime: settings.runtime }),
       NetworkMode: settings.network,
       Init: true, // reaps the zombies that killed interpreters leave
       ReadonlyRootfs: true,
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
-      PidsLimit: settings.pids,
+      PidsLimit: isGVisor(settings.runtime) ? settings.pids * gVisorHostThreadsPerProcess : settings.pids,
       Memory: settings.memory,
       MemorySwap: settings.memory, // no swap: a memory bomb ends quickly
       NanoCpus: Math.round(settings.cpus * 1e9),
