@@ -287,8 +287,9 @@ describe.each(sandboxRuntimes)("sessions: idle expiry, limit, timeouts, output c
       const result = await py.call("init")
       return result.isError ? undefined : (result.structuredContent?.session_id as string)
     }, 10_000, "a free session slot")
-    await py.ok("close_session", { session_id: fresh })
-    await py.ok("close_session", { session_id: b })
+    // b (idle since its busy call) and fresh may already have expired under a slow runtime: a close of either may say so
+    await py.call("close_session", { session_id: fresh })
+    await py.call("close_session", { session_id: b })
   })
 
   it("interrupts a call past PY_EXEC_TIMEOUT and keeps the session's state", async () => {
